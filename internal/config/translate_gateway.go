@@ -1,0 +1,229 @@
+package config
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/corsgate/corsgate/internal/ir"
+)
+
+// gwListener is one valid listener of one Gateway.
+type gwListener struct {
+	obj       *Object
+	gw        *gwv1.Gateway
+	index     int
+	name      string
+	id        string // ns/gateway/listener
+	port      int
+	protocol  ir.Protocol
+	hostname  string // "" = any
+	cert      *ir.Certificate
+	allowAll  bool // allowedRoutes.namespaces.from == All
+	attached  int
+	fieldPath string
+}
+
+func (t *translator) translateGateways() {
+	type portUse struct {
+		protocol ir.Protocol
+		hosts    map[string]string // hostname -> listener id
+	}
+	ports := map[int]*portUse{}
+	for _, o := range t.gateways {
+		gw := o.Value.(*gwv1.Gateway)
+		if string(gw.Spec.GatewayClassName) != t.opts.GatewayClassName {
+			t.errorf(o, "spec.gatewayClassName",
+				"gatewayClassName %q is not served here; set it to %q", gw.Spec.GatewayClassName, t.opts.GatewayClassName)
+			continue
+		}
+		if len(gw.Spec.Addresses) > 0 {
+			t.warnf(o, "spec.addresses", "", "addresses are ignored in standalone mode; listeners bind to %q (see --bind)", t.opts.BindHost)
+		}
+		for i := range gw.Spec.Listeners {
+			l := t.translateListener(o, gw, i)
+			if l == nil {
+				continue
+			}
+			use := ports[l.port]
+			if use == nil {
+				use = &portUse{protocol: l.protocol, hosts: map[string]string{}}
+				ports[l.port] = use
+			}
+			if use.protocol != l.protocol {
+				t.errorf(o, l.fieldPath+".protocol",
+					"port %d is already used with protocol %s; listeners sharing a port must use the same protocol", l.port, use.protocol)
+				continue
+			}
+			if other, ok := use.hosts[l.hostname]; ok {
+				t.errorf(o, l.fieldPath+".hostname",
+					"listener conflicts with %s: same port %d and hostname %q; give each listener on a port a distinct hostname", other, l.port, l.hostname)
+				continue
+			}
+			use.hosts[l.hostname] = l.id
+			t.listeners = append(t.listeners, l)
+		}
+	}
+}
+
+func (t *translator) translateListener(o *Object, gw *gwv1.Gateway, i int) *gwListener {
+	spec := gw.Spec.Listeners[i]
+	fp := fmt.Sprintf("spec.listeners[%d]", i)
+	l := &gwListener{
+		obj: o, gw: gw, index: i, name: string(spec.Name), fieldPath: fp,
+		id:   gw.Namespace + "/" + gw.Name + "/" + string(spec.Name),
+		port: int(spec.Port),
+	}
+	ok := true
+	if spec.Name == "" {
+		t.errorf(o, fp+".name", "listener name is required; give each listener a unique name such as \"http\"")
+		ok = false
+	}
+	if spec.Port < 1 || spec.Port > 65535 {
+		t.errorf(o, fp+".port", "port %d is out of range; use 1-65535", spec.Port)
+		ok = false
+	}
+	if spec.Hostname != nil {
+		h := strings.ToLower(string(*spec.Hostname))
+		if msg := checkHostname(h); msg != "" {
+			t.errorf(o, fp+".hostname", "%s", msg)
+			ok = false
+		}
+		l.hostname = h
+	}
+	switch spec.Protocol {
+	case gwv1.HTTPProtocolType:
+		l.protocol = ir.ProtocolHTTP
+		if spec.TLS != nil {
+			t.errorf(o, fp+".tls", "tls is set on an HTTP listener; remove it or use protocol HTTPS")
+			ok = false
+		}
+	case gwv1.HTTPSProtocolType:
+		l.protocol = ir.ProtocolHTTPS
+		cert := t.listenerCert(o, fp, spec, l.hostname)
+		if cert == nil {
+			ok = false
+		}
+		l.cert = cert
+	default:
+		t.errorf(o, fp+".protocol", "protocol %q is not supported; use HTTP or HTTPS", spec.Protocol)
+		ok = false
+	}
+	if ar := spec.AllowedRoutes; ar != nil {
+		if ar.Namespaces != nil && ar.Namespaces.From != nil {
+			switch *ar.Namespaces.From {
+			case gwv1.NamespacesFromAll:
+				l.allowAll = true
+			case gwv1.NamespacesFromSame:
+			default:
+				t.errorf(o, fp+".allowedRoutes.namespaces.from",
+					"%q is not supported in standalone mode; use Same or All", *ar.Namespaces.From)
+				ok = false
+			}
+		}
+		for k, kind := range ar.Kinds {
+			if kind.Kind != "HTTPRoute" || (kind.Group != nil && *kind.Group != gwv1.GroupName) {
+				t.errorf(o, fmt.Sprintf("%s.allowedRoutes.kinds[%d]", fp, k),
+					"route kind %q is not supported; only HTTPRoute routes attach to corsgate listeners", kind.Kind)
+				ok = false
+			}
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return l
+}
+
+// listenerCert loads the first certificateRef of an HTTPS listener.
+func (t *translator) listenerCert(o *Object, fp string, spec gwv1.Listener, hostname string) *ir.Certificate {
+	if spec.TLS == nil || len(spec.TLS.CertificateRefs) == 0 {
+		t.errorf(o, fp+".tls", "HTTPS listener needs tls.certificateRefs naming a Secret of type kubernetes.io/tls")
+		return nil
+	}
+	if spec.TLS.Mode != nil && *spec.TLS.Mode != gwv1.TLSModeTerminate {
+		t.errorf(o, fp+".tls.mode", "tls mode %q is not supported; use Terminate", *spec.TLS.Mode)
+		return nil
+	}
+	ref := spec.TLS.CertificateRefs[0]
+	rf := fp + ".tls.certificateRefs[0]"
+	if (ref.Group != nil && *ref.Group != "") || (ref.Kind != nil && *ref.Kind != "Secret") {
+		t.errorf(o, rf, "certificateRef must name a core Secret (group \"\", kind Secret)")
+		return nil
+	}
+	ns := o.Namespace
+	if ref.Namespace != nil && string(*ref.Namespace) != ns {
+		t.errorf(o, rf+".namespace", "certificateRef to namespace %q is not allowed in standalone mode; put the Secret in namespace %q", *ref.Namespace, ns)
+		return nil
+	}
+	so := t.secrets[key(ns, string(ref.Name))]
+	if so == nil {
+		t.errorf(o, rf+".name", "Secret %q not found in namespace %q; add a Secret of type kubernetes.io/tls to the config", ref.Name, ns)
+		return nil
+	}
+	s := so.Value.(*corev1.Secret)
+	if s.Type != corev1.SecretTypeTLS {
+		t.errorf(so, "type", "Secret type is %q; a listener certificate needs type kubernetes.io/tls", s.Type)
+		return nil
+	}
+	crt, keyPEM := secretValue(s, corev1.TLSCertKey), secretValue(s, corev1.TLSPrivateKeyKey)
+	if _, err := tls.X509KeyPair(crt, keyPEM); err != nil {
+		t.errorf(so, "data", "tls.crt and tls.key do not form a valid PEM certificate and key: %v; check both keys hold PEM data", err)
+		return nil
+	}
+	return &ir.Certificate{Hostname: hostname, Source: key(ns, s.Name), CertPEM: crt, KeyPEM: keyPEM}
+}
+
+// secretValue reads a key from data, falling back to stringData (which a
+// file user can write without base64).
+func secretValue(s *corev1.Secret, k string) []byte {
+	if v, ok := s.Data[k]; ok {
+		return v
+	}
+	if v, ok := s.StringData[k]; ok {
+		return []byte(v)
+	}
+	return nil
+}
+
+// checkHostname validates a Gateway API hostname: a DNS name or a leading
+// "*." wildcard, no IP addresses, no port.
+func checkHostname(h string) string {
+	if h == "" {
+		return "hostname is empty; omit the field to match any host"
+	}
+	if net.ParseIP(h) != nil {
+		return fmt.Sprintf("hostname %q is an IP address; hostnames must be DNS names", h)
+	}
+	rest := strings.TrimPrefix(h, "*.")
+	if strings.Contains(rest, "*") {
+		return fmt.Sprintf("hostname %q has a misplaced wildcard; only a leading \"*.\" is allowed", h)
+	}
+	if len(h) > 253 {
+		return fmt.Sprintf("hostname %q is longer than 253 characters", h)
+	}
+	for _, label := range strings.Split(rest, ".") {
+		if label == "" || len(label) > 63 {
+			return fmt.Sprintf("hostname %q has an empty or over-long label; write it like \"api.example.com\"", h)
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return fmt.Sprintf("hostname %q has the invalid character %q; use letters, digits, '-' and '.'", h, c)
+			}
+		}
+		if label[0] == '-' || label[len(label)-1] == '-' {
+			return fmt.Sprintf("hostname %q has a label starting or ending with '-'", h)
+		}
+	}
+	return ""
+}
+
+func joinHostPort(host string, port int) string {
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}

@@ -1,0 +1,190 @@
+// Package ir is corsgate's intermediate representation: the immutable,
+// validated result of translating configuration. A Snapshot is built once by
+// config.Translate and then only read, concurrently, by the data plane; a
+// reload builds a new Snapshot and swaps a pointer.
+//
+// The package imports no Kubernetes types and no server code.
+package ir
+
+import (
+	"regexp"
+	"time"
+
+	"github.com/corsgate/corsgate/internal/policy"
+)
+
+// Snapshot is one complete, immutable configuration.
+type Snapshot struct {
+	// Generation counts successful translations in this process (1, 2, ...).
+	Generation uint64    `json:"generation"`
+	CreatedAt  time.Time `json:"createdAt"`
+	// Listeners are the network listeners, one per port, sorted by port.
+	Listeners []*Listener `json:"listeners"`
+	// Backends are every backend any route references, sorted by ID.
+	Backends []*Backend `json:"backends"`
+}
+
+// Protocol of a listener.
+type Protocol string
+
+const (
+	ProtocolHTTP  Protocol = "HTTP"
+	ProtocolHTTPS Protocol = "HTTPS"
+)
+
+// Listener is one bound port. Several Gateway listeners that share a port
+// (with different hostnames, and for HTTPS different certificates chosen by
+// SNI) are merged into one Listener.
+type Listener struct {
+	// Name lists the Gateway listeners merged here ("ns/gw/http", ...).
+	Names    []string `json:"names"`
+	Address  string   `json:"address"` // host:port to bind
+	Port     int      `json:"port"`
+	Protocol Protocol `json:"protocol"`
+	// Certificates are the TLS certificates for HTTPS, each for the
+	// hostname of the Gateway listener it came from ("" = any SNI).
+	Certificates []*Certificate `json:"certificates,omitempty"`
+	// Hosts are virtual hosts ordered most specific first: exact names,
+	// then wildcards by decreasing suffix length, then the catch-all "".
+	// A request tries them in order and falls through to the next host
+	// when no route of a more specific host matches.
+	Hosts []*VirtualHost `json:"hosts"`
+}
+
+// Certificate is a PEM certificate chain and key for SNI Hostname.
+type Certificate struct {
+	Hostname string `json:"hostname"`
+	Source   string `json:"source"` // ns/name of the Secret
+	CertPEM  []byte `json:"-"`
+	KeyPEM   []byte `json:"-"`
+}
+
+// VirtualHost is the set of routes for one hostname pattern.
+type VirtualHost struct {
+	// Hostname is an exact name ("api.example.com"), a wildcard
+	// ("*.example.com", matching one or more labels), or "" for any host.
+	Hostname string `json:"hostname"`
+	// Routes are ordered by Gateway API precedence; the first match wins.
+	Routes []*Route `json:"routes"`
+}
+
+// Route is one (rule, match) pair of an HTTPRoute, flattened.
+type Route struct {
+	// ID is "namespace/name/rule/match" indexes, stable across reloads.
+	ID        string `json:"id"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	RuleIndex int    `json:"ruleIndex"`
+	RuleName  string `json:"ruleName,omitempty"`
+	// Source is FILE:LINE (or a Kubernetes object reference) of the rule.
+	Source string `json:"source"`
+
+	Match Match `json:"match"`
+
+	// CORS is the rule-level policy, nil when the rule has none.
+	CORS *CORS `json:"cors,omitempty"`
+
+	RequestHeaders  *HeaderModifier `json:"requestHeaders,omitempty"`
+	ResponseHeaders *HeaderModifier `json:"responseHeaders,omitempty"`
+
+	// Backends are weighted; an empty list (or all weights zero) answers 500
+	// as the Gateway API requires for a rule with no valid backends.
+	Backends []*WeightedBackend `json:"backends"`
+	// TotalWeight is the sum of Backends weights.
+	TotalWeight int `json:"totalWeight"`
+	// Invalid, when set, says why the rule's backends cannot be used; the
+	// data plane answers 500 with this text (the Gateway API requires 500
+	// for a rule whose backendRefs are all invalid).
+	Invalid string `json:"invalid,omitempty"`
+}
+
+// CORS is a compiled policy and where it came from.
+type CORS struct {
+	Policy *policy.Policy `json:"-"`
+	// Spec is the normalised policy, for /config and explain.
+	Spec   policy.Spec `json:"spec"`
+	Source string      `json:"source"`
+	// Warnings from compilation, rendered.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Match is a compiled HTTPRouteMatch.
+type Match struct {
+	PathType  PathMatchType  `json:"pathType"`
+	Path      string         `json:"path"`
+	PathRegex *regexp.Regexp `json:"-"`
+	Method    string         `json:"method,omitempty"`
+	Headers   []ValueMatch   `json:"headers,omitempty"`
+	Query     []ValueMatch   `json:"queryParams,omitempty"`
+}
+
+// PathMatchType is how Match.Path applies.
+type PathMatchType string
+
+const (
+	PathExact  PathMatchType = "Exact"
+	PathPrefix PathMatchType = "PathPrefix"
+	PathRegex  PathMatchType = "RegularExpression"
+)
+
+// ValueMatch matches one header (canonical name) or query parameter.
+type ValueMatch struct {
+	Name  string         `json:"name"`
+	Value string         `json:"value"`
+	Regex *regexp.Regexp `json:"-"`
+	// IsRegex marks a RegularExpression match (Regex is set).
+	IsRegex bool `json:"regex,omitempty"`
+}
+
+// HeaderModifier is a compiled Request/ResponseHeaderModifier filter.
+// Names in Set and Add are canonical header keys.
+type HeaderModifier struct {
+	Set    []HeaderValue `json:"set,omitempty"`
+	Add    []HeaderValue `json:"add,omitempty"`
+	Remove []string      `json:"remove,omitempty"`
+}
+
+// HeaderValue is one header name and value.
+type HeaderValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// WeightedBackend is one backendRef of a rule.
+type WeightedBackend struct {
+	Backend *Backend `json:"-"`
+	// BackendID is Backend.ID, for /config.
+	BackendID string `json:"backend"`
+	Weight    int    `json:"weight"`
+	// CORS is the backendRef-level policy; it wins over the rule's.
+	CORS            *CORS           `json:"cors,omitempty"`
+	RequestHeaders  *HeaderModifier `json:"requestHeaders,omitempty"`
+	ResponseHeaders *HeaderModifier `json:"responseHeaders,omitempty"`
+}
+
+// Backend is a set of endpoints reached the same way.
+type Backend struct {
+	// ID is "namespace/name".
+	ID        string      `json:"id"`
+	Source    string      `json:"source"`
+	Endpoints []Endpoint  `json:"endpoints"`
+	TLS       *BackendTLS `json:"tls,omitempty"`
+}
+
+// Endpoint is one upstream address.
+type Endpoint struct {
+	// Network is "tcp" or "unix".
+	Network string `json:"network"`
+	// Address is host:port for tcp, the socket path for unix.
+	Address string `json:"address"`
+	// Host is the value for the upstream URL's host (host:port, or
+	// "localhost" for unix sockets).
+	Host string `json:"host"`
+}
+
+// BackendTLS configures HTTPS to a backend.
+type BackendTLS struct {
+	InsecureSkipVerify bool   `json:"insecureSkipVerify,omitempty"`
+	CAPEM              []byte `json:"-"`
+	SNI                string `json:"sni,omitempty"`
+}

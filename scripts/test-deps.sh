@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suite needs when they are missing.
+# Safe to run repeatedly; does nothing when everything is present.
+set -euo pipefail
+
+need=()
+# Packages are listed here as test suites start to need them, e.g.
+#   command -v chromium >/dev/null || need+=(chromium)
+for tool in gcc git; do
+  command -v "$tool" >/dev/null || need+=("$tool")
+done
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test-deps: installing ${need[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}"
+fi
