@@ -29,34 +29,34 @@ type Spec struct {
 	// https), "https://*example.com", "https://a.*.com", "https://x:99999".
 	// Accepted with a warning and normalised: a trailing slash or path
 	// ("https://example.com/" becomes "https://example.com").
-	AllowOrigins []string
+	AllowOrigins []string `json:"allowOrigins,omitempty"`
 
 	// AllowMethods lists methods for Access-Control-Allow-Methods. "*" (alone)
 	// echoes the requested method. GET, HEAD and POST are always allowed by
 	// browsers whether listed or not. Methods are case-sensitive tokens.
-	AllowMethods []string
+	AllowMethods []string `json:"allowMethods,omitempty"`
 
 	// AllowHeaders lists request header names a preflight may ask for
 	// (case-insensitive). "*" (alone) echoes the requested header list, so
 	// that Authorization works, which a literal "*" never covers.
-	AllowHeaders []string
+	AllowHeaders []string `json:"allowHeaders,omitempty"`
 
 	// ExposeHeaders lists response header names that scripts may read.
 	// "*" is sent as is only without credentials; with credentials it is an
 	// error because browsers would treat it as the literal name "*".
-	ExposeHeaders []string
+	ExposeHeaders []string `json:"exposeHeaders,omitempty"`
 
 	// AllowCredentials sends Access-Control-Allow-Credentials: true.
-	AllowCredentials bool
+	AllowCredentials bool `json:"allowCredentials,omitempty"`
 
 	// MaxAge is the preflight cache lifetime in seconds. Zero means the
 	// Gateway API default of 5 seconds. Negative values are refused.
-	MaxAge int32
+	MaxAge int32 `json:"maxAge"`
 
 	// AllowPrivateNetwork answers a preflight carrying
 	// Access-Control-Request-Private-Network: true with
 	// Access-Control-Allow-Private-Network: true.
-	AllowPrivateNetwork bool
+	AllowPrivateNetwork bool `json:"allowPrivateNetwork,omitempty"`
 }
 
 // Request is the view of an incoming request the engine needs. Each slice is

@@ -1,0 +1,192 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a running
+// command and the reads of the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startRun runs `corsgate run args...` in-process until the test ends and
+// waits for /readyz.
+func startRun(t *testing.T, adminPort int, args ...string) *syncBuffer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	args = append([]string{"run", "--admin-addr", "127.0.0.1:" + strconv.Itoa(adminPort), "--drain-timeout", "2s"}, args...)
+	go func() { done <- MainContext(ctx, args, io.Discard, &stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("run exited %d; stderr:\n%s", code, stderr.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("run did not stop within 10s of cancellation")
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(adminPort) + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return &stderr
+			}
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("run exited early with %d; stderr:\n%s", code, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("gateway not ready within 10s; stderr:\n%s", stderr.String())
+	return nil
+}
+
+// TestRunEmbeddedDefault is the README's first command end to end: the
+// embedded config, the demo petstore, and the three printed curl requests.
+func TestRunEmbeddedDefault(t *testing.T) {
+	port := freePort(t)
+	stderr := startRun(t, freePort(t), "--demo-port", strconv.Itoa(port))
+	base := "http://127.0.0.1:" + strconv.Itoa(port) + "/pets"
+	for _, want := range []string{"Access-Control-Request-Method: PUT", "Origin: https://evil.example", "curl -si " + base + " -H 'Origin: https://example.com'"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("startup log lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	tests := []struct {
+		name    string
+		method  string
+		headers map[string]string
+		status  int
+		want    map[string]string // "" means absent
+		body    string
+	}{
+		{"allowed preflight", "OPTIONS", map[string]string{"Origin": "https://example.com", "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "content-type"}, 204,
+			map[string]string{
+				"Access-Control-Allow-Origin": "https://example.com", "Access-Control-Allow-Credentials": "true",
+				"Access-Control-Allow-Methods": "GET, POST, PUT, DELETE", "Access-Control-Allow-Headers": "Content-Type, Authorization",
+				"Access-Control-Max-Age": "600", "Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+			}, ""},
+		{"denied preflight", "OPTIONS", map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "PUT"}, 403,
+			map[string]string{
+				"Access-Control-Allow-Origin": "", "Access-Control-Allow-Credentials": "", "Access-Control-Allow-Methods": "",
+				"Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+			}, "not allowed"},
+		{"allowed GET", "GET", map[string]string{"Origin": "https://example.com"}, 200,
+			map[string]string{
+				"Access-Control-Allow-Origin": "https://example.com", "Access-Control-Allow-Credentials": "true",
+				"Access-Control-Allow-Methods": "", "Vary": "Origin", "Content-Type": "application/json",
+			}, `"name":"Rex"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, base, nil)
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			for k, v := range tt.want {
+				if got := strings.Join(resp.Header.Values(k), ", "); got != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+			if !strings.Contains(string(body), tt.body) {
+				t.Errorf("body %q lacks %q", body, tt.body)
+			}
+		})
+	}
+}
+
+// TestRunRefusesBadConfig: every problem is printed as FILE:LINE and
+// nothing starts.
+func TestRunRefusesBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.yaml")
+	cfg := `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  gatewayClassName: corsgate
+  listeners: [{name: http, port: 8080, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+  - filters:
+    - type: CORS
+      cors:
+        allowOrigins: ["example.com", "https://*example.com"]
+    backendRefs: [{name: svc, port: 80}]
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	code := MainContext(context.Background(), []string{"run", "-c", path, "--admin-addr", ""}, io.Discard, &stderr)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr.String())
+	}
+	out := stderr.String()
+	for _, want := range []string{
+		path + ":17: HTTPRoute default/r: spec.rules[0].filters[0].cors.allowOrigins[0]",
+		path + ":17: HTTPRoute default/r: spec.rules[0].filters[0].cors.allowOrigins[1]",
+		path + ":18: HTTPRoute default/r: spec.rules[0].backendRefs[0]: backendRef to Service \"svc\"",
+		"nothing was started",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+}
