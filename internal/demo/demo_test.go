@@ -53,4 +53,3 @@ func TestStartPetstore(t *testing.T) {
 		t.Fatalf("GET /pets: %v, %d pets", err, len(pets))
 	}
 }
-
