@@ -4,11 +4,11 @@
 set -euo pipefail
 
 need=()
-# Packages are listed here as test suites start to need them, e.g.
-#   command -v chromium >/dev/null || need+=(chromium)
 for tool in gcc git; do
   command -v "$tool" >/dev/null || need+=("$tool")
 done
+# test/e2e drives Debian's headless Chromium.
+command -v chromium >/dev/null || need+=(chromium)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "test-deps: installing ${need[*]}"
