@@ -1,0 +1,147 @@
+// Package admin serves corsgate's operational endpoints on a separate,
+// usually private, address:
+//
+//	GET /healthz  200 "ok" while the process serves HTTP (liveness)
+//	GET /readyz   200 "ready" once a configuration is loaded and the
+//	              caller's readiness check passes, else 503 with the reason
+//	GET /config   the active ir.Snapshot as indented JSON (certificate and
+//	              key bytes are never included)
+//
+// Other methods get 405; HEAD works wherever GET does.
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/corsgate/corsgate/internal/ir"
+)
+
+// SnapshotSource gives the active configuration; *dataplane.Gateway is one.
+type SnapshotSource interface {
+	Current() *ir.Snapshot
+}
+
+// NewHandler returns the admin handler. ready reports whether the process
+// is ready beyond having a snapshot (for example: the first translation is
+// done and listeners are bound); nil means "ready once a snapshot is loaded".
+func NewHandler(g SnapshotSource, ready func() bool) http.Handler {
+	h := &handler{src: g, ready: ready}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", h.healthz)
+	mux.HandleFunc("GET /readyz", h.readyz)
+	mux.HandleFunc("GET /config", h.config)
+	return mux
+}
+
+type handler struct {
+	src   SnapshotSource
+	ready func() bool
+}
+
+func (h *handler) healthz(w http.ResponseWriter, _ *http.Request) {
+	text(w, http.StatusOK, "ok")
+}
+
+func (h *handler) readyz(w http.ResponseWriter, _ *http.Request) {
+	switch {
+	case h.src == nil || h.src.Current() == nil:
+		text(w, http.StatusServiceUnavailable, "not ready: no configuration loaded yet")
+	case h.ready != nil && !h.ready():
+		text(w, http.StatusServiceUnavailable, "not ready: start-up has not finished")
+	default:
+		text(w, http.StatusOK, "ready")
+	}
+}
+
+func (h *handler) config(w http.ResponseWriter, _ *http.Request) {
+	var snap *ir.Snapshot
+	if h.src != nil {
+		snap = h.src.Current()
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if snap == nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+			"error": "no configuration loaded yet; check the source's logs for translation errors",
+		})
+		return
+	}
+	writeJSON(w, http.StatusOK, snap)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		text(w, http.StatusInternalServerError, "cannot encode the configuration as JSON: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+func text(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintln(w, msg)
+}
+
+// shutdownTimeout bounds how long Serve waits for admin requests in flight
+// once ctx is cancelled.
+const shutdownTimeout = 5 * time.Second
+
+// Serve binds addr, serves h on it in the background and shuts the server
+// down when ctx is cancelled. It returns the bound address (useful with
+// port 0) and a channel that receives the serve result (nil after a clean
+// shutdown) and is then closed.
+func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (string, <-chan error, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("admin: listen on %q: %w; choose a free address for the admin server", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	done := make(chan error, 1)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		select {
+		case <-ctx.Done():
+		case <-done:
+			return
+		}
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			_ = srv.Close()
+		}
+	}()
+	result := make(chan error, 1)
+	go func() {
+		defer close(result)
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		} else {
+			log.Error("admin server stopped", slog.String("address", ln.Addr().String()), slog.Any("error", err))
+		}
+		close(done)
+		<-stopped
+		result <- err
+	}()
+	return ln.Addr().String(), result, nil
+}

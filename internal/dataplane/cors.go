@@ -1,0 +1,151 @@
+package dataplane
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/corsgate/corsgate/internal/ir"
+	"github.com/corsgate/corsgate/internal/policy"
+)
+
+// Header values the gateway writes on its own responses. Each slice has
+// len == cap, so a later append copies instead of writing into them.
+var (
+	varyOrigin    = []string{policy.HeaderOrigin}
+	textPlain     = []string{"text/plain; charset=utf-8"}
+	noSniff       = []string{"nosniff"}
+	hdrVary       = policy.HeaderVary
+	hdrCType      = "Content-Type"
+	hdrNoSniff    = "X-Content-Type-Options"
+	preflightDeny = "CORS preflight denied: "
+)
+
+// evaluate runs the CORS engine on r. The request view points at r's own
+// header slices; nothing is copied.
+func evaluate(c *ir.CORS, r *http.Request) policy.Decision {
+	req := policy.Request{
+		Method:                r.Method,
+		Origin:                r.Header[policy.HeaderOrigin],
+		RequestMethod:         r.Header[policy.HeaderRequestMethod],
+		RequestHeaders:        r.Header[policy.HeaderRequestHeaders],
+		RequestPrivateNetwork: r.Header[policy.HeaderRequestPrivateNetwork],
+	}
+	return c.Policy.Evaluate(&req)
+}
+
+// setPreflightHeaders writes every header of a preflight decision.
+func setPreflightHeaders(h http.Header, d *policy.Decision) {
+	set(h, policy.HeaderAllowOrigin, d.AllowOrigin)
+	set(h, policy.HeaderAllowCredentials, d.AllowCredentials)
+	set(h, policy.HeaderAllowMethods, d.AllowMethods)
+	set(h, policy.HeaderAllowHeaders, d.AllowHeaders)
+	set(h, policy.HeaderExposeHeaders, d.ExposeHeaders)
+	set(h, policy.HeaderMaxAge, d.MaxAge)
+	set(h, policy.HeaderAllowPrivateNetwork, d.AllowPrivateNetwork)
+	mergeVary(h, d.Vary)
+}
+
+// setActualHeaders makes the gateway the only source of CORS headers on a
+// response to an actual (non-preflight) request: it deletes every
+// Access-Control-* header already in h (from the upstream or a header
+// filter), sets the decision's, and merges its Vary tokens.
+func setActualHeaders(h http.Header, d *policy.Decision) {
+	for _, name := range policy.ResponseHeaderNames {
+		delete(h, name)
+	}
+	set(h, policy.HeaderAllowOrigin, d.AllowOrigin)
+	set(h, policy.HeaderAllowCredentials, d.AllowCredentials)
+	set(h, policy.HeaderExposeHeaders, d.ExposeHeaders)
+	mergeVary(h, d.Vary)
+}
+
+// set assigns a decision's value list as is (it has len == cap).
+func set(h http.Header, name string, v []string) {
+	if v != nil {
+		h[name] = v
+	}
+}
+
+// mergeVary adds each token of add that h's Vary lines lack, comparing
+// tokens without regard to case and across all lines. "Vary: *" already
+// covers everything and is left alone. When h has no Vary, add is assigned
+// as is; otherwise the result is one line.
+func mergeVary(h http.Header, add []string) {
+	if len(add) == 0 {
+		return
+	}
+	have := h[hdrVary]
+	if len(have) == 0 {
+		h[hdrVary] = add
+		return
+	}
+	if hasToken(have, "*") {
+		return
+	}
+	missing := false
+	for _, line := range add {
+		for tok := range tokens(line) {
+			if !hasToken(have, tok) {
+				missing = true
+			}
+		}
+	}
+	if !missing {
+		return
+	}
+	var b strings.Builder
+	appendTok := func(tok string) {
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(tok)
+	}
+	for _, line := range have {
+		for tok := range tokens(line) {
+			appendTok(tok)
+		}
+	}
+	for _, line := range add {
+		for tok := range tokens(line) {
+			if !lineHasToken(b.String(), tok) {
+				appendTok(tok)
+			}
+		}
+	}
+	h[hdrVary] = []string{b.String()}
+}
+
+// tokens yields the non-empty, trimmed comma-separated elements of line.
+func tokens(line string) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		for line != "" {
+			var tok string
+			tok, line, _ = strings.Cut(line, ",")
+			tok = strings.Trim(tok, " \t")
+			if tok != "" && !yield(tok) {
+				return
+			}
+		}
+	}
+}
+
+// hasToken reports whether any of lines lists tok (case-insensitive).
+func hasToken(lines []string, tok string) bool {
+	for _, line := range lines {
+		if lineHasToken(line, tok) {
+			return true
+		}
+	}
+	return false
+}
+
+// lineHasToken reports whether the comma-separated line lists tok
+// (case-insensitive).
+func lineHasToken(line, tok string) bool {
+	for t := range tokens(line) {
+		if strings.EqualFold(t, tok) {
+			return true
+		}
+	}
+	return false
+}
