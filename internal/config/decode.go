@@ -51,6 +51,7 @@ var kinds = []kindEntry{
 	{"v1", "Secret", false, func() any { return new(corev1.Secret) }},
 	{"v1", "ConfigMap", false, func() any { return new(corev1.ConfigMap) }},
 	{v1alpha1.GroupVersion, "Backend", false, func() any { return new(v1alpha1.Backend) }},
+	{v1alpha1.GroupVersion, "CORSPolicy", false, func() any { return new(v1alpha1.CORSPolicy) }},
 }
 
 // listAPIVersion and listKind name the wrapper whose items are decoded as

@@ -40,7 +40,9 @@ func Translate(res *Resources, opts Options) (*ir.Snapshot, Problems) {
 	if opts.GatewayClassName == "" {
 		opts.GatewayClassName = StandaloneGatewayClass
 	}
+	res, converted := Convert(res)
 	t := newTranslator(res, opts)
+	t.problems = append(t.problems, converted...)
 	t.translateBackends()
 	t.translateGateways()
 	t.translateRoutes()
