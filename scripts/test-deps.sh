@@ -9,6 +9,8 @@ for tool in gcc git; do
 done
 # test/e2e drives Debian's headless Chromium.
 command -v chromium >/dev/null || need+=(chromium)
+# test/e2e trusts its test CA through an NSS database made with certutil.
+command -v certutil >/dev/null || need+=(libnss3-tools)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "test-deps: installing ${need[*]}"

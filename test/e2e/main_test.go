@@ -1,0 +1,34 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// corsgateBin is the gateway binary TestMain builds once for the suite.
+var corsgateBin string
+
+// TestMain builds ./cmd/corsgate into a temporary directory, so the suite
+// runs the gateway exactly as users do: a separate process reading YAML.
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "corsgate-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	corsgateBin = filepath.Join(dir, "corsgate")
+	build := exec.Command("go", "build", "-o", corsgateBin, "github.com/corsgate/corsgate/cmd/corsgate")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: building corsgate failed: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
