@@ -3,9 +3,15 @@
 //
 //	GET /healthz  200 "ok" while the process serves HTTP (liveness)
 //	GET /readyz   200 "ready" once a configuration is loaded and the
-//	              caller's readiness check passes, else 503 with the reason
+//	              caller's readiness check passes, else 503 with the reason.
+//	              A rejected reload leaves it ready: the previous
+//	              configuration keeps serving. It turns 503 when the
+//	              gateway starts draining.
 //	GET /config   the active ir.Snapshot as indented JSON (certificate and
-//	              key bytes are never included)
+//	              key bytes are never included) plus "reload": the load
+//	              status (active generation, attempts, the last success and
+//	              the last failure with its time and errors)
+//	GET /metrics  Prometheus metrics (when a metrics handler is given)
 //
 // Other methods get 405; HEAD works wherever GET does.
 package admin
@@ -21,6 +27,7 @@ import (
 	"time"
 
 	"github.com/corsgate/corsgate/internal/ir"
+	"github.com/corsgate/corsgate/internal/source"
 )
 
 // SnapshotSource gives the active configuration; *dataplane.Gateway is one.
@@ -28,21 +35,46 @@ type SnapshotSource interface {
 	Current() *ir.Snapshot
 }
 
-// NewHandler returns the admin handler. ready reports whether the process
-// is ready beyond having a snapshot (for example: the first translation is
-// done and listeners are bound); nil means "ready once a snapshot is loaded".
+// StatusSource gives the configuration load status; *file.Reloader is one.
+type StatusSource interface {
+	Status() source.Status
+}
+
+// Options configures the admin handler. Only Snapshots is required.
+type Options struct {
+	Snapshots SnapshotSource
+	// Ready reports whether the process is ready beyond having a snapshot
+	// (false while starting or draining); nil means "ready once a snapshot
+	// is loaded".
+	Ready func() bool
+	// Status adds the load status to /config; nil leaves it out.
+	Status StatusSource
+	// Metrics serves /metrics; nil leaves the endpoint out (404).
+	Metrics http.Handler
+}
+
+// NewHandler returns the admin handler without load status and metrics.
 func NewHandler(g SnapshotSource, ready func() bool) http.Handler {
-	h := &handler{src: g, ready: ready}
+	return New(Options{Snapshots: g, Ready: ready})
+}
+
+// New returns the admin handler.
+func New(o Options) http.Handler {
+	h := &handler{src: o.Snapshots, ready: o.Ready, status: o.Status}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("GET /readyz", h.readyz)
 	mux.HandleFunc("GET /config", h.config)
+	if o.Metrics != nil {
+		mux.Handle("GET /metrics", o.Metrics)
+	}
 	return mux
 }
 
 type handler struct {
-	src   SnapshotSource
-	ready func() bool
+	src    SnapshotSource
+	ready  func() bool
+	status StatusSource
 }
 
 func (h *handler) healthz(w http.ResponseWriter, _ *http.Request) {
@@ -54,25 +86,36 @@ func (h *handler) readyz(w http.ResponseWriter, _ *http.Request) {
 	case h.src == nil || h.src.Current() == nil:
 		text(w, http.StatusServiceUnavailable, "not ready: no configuration loaded yet")
 	case h.ready != nil && !h.ready():
-		text(w, http.StatusServiceUnavailable, "not ready: start-up has not finished")
+		text(w, http.StatusServiceUnavailable, "not ready: starting up or draining for shutdown")
 	default:
 		text(w, http.StatusOK, "ready")
 	}
 }
 
+// configDump is the /config document: the snapshot's fields at the top
+// level, and the load status beside them.
+type configDump struct {
+	*ir.Snapshot
+	Error  string         `json:"error,omitempty"`
+	Reload *source.Status `json:"reload,omitempty"`
+}
+
 func (h *handler) config(w http.ResponseWriter, _ *http.Request) {
-	var snap *ir.Snapshot
+	var d configDump
 	if h.src != nil {
-		snap = h.src.Current()
+		d.Snapshot = h.src.Current()
+	}
+	if h.status != nil {
+		st := h.status.Status()
+		d.Reload = &st
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	if snap == nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
-			"error": "no configuration loaded yet; check the source's logs for translation errors",
-		})
+	if d.Snapshot == nil {
+		d.Error = "no configuration loaded yet; see reload.lastFailure and the source's logs for the errors"
+		writeJSON(w, http.StatusServiceUnavailable, d)
 		return
 	}
-	writeJSON(w, http.StatusOK, snap)
+	writeJSON(w, http.StatusOK, d)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -13,6 +13,9 @@ import (
 
 	"github.com/corsgate/corsgate/internal/dataplane"
 	"github.com/corsgate/corsgate/internal/ir"
+	"github.com/corsgate/corsgate/internal/metrics"
+	"github.com/corsgate/corsgate/internal/source"
+	"github.com/corsgate/corsgate/internal/source/file"
 )
 
 type fakeSource struct{ snap atomic.Pointer[ir.Snapshot] }
@@ -136,5 +139,67 @@ func TestServe(t *testing.T) {
 	}
 }
 
-// The data plane is the source the admin server is wired to.
-var _ SnapshotSource = (*dataplane.Gateway)(nil)
+// The data plane and the file reloader are what the admin server is wired to.
+var (
+	_ SnapshotSource = (*dataplane.Gateway)(nil)
+	_ StatusSource   = (*file.Reloader)(nil)
+)
+
+type fakeStatus struct{ st source.Status }
+
+func (f fakeStatus) Status() source.Status { return f.st }
+
+func TestConfigShowsReloadStatusAndMetrics(t *testing.T) {
+	failed := time.Unix(1700000100, 0).UTC()
+	status := fakeStatus{source.Status{
+		ActiveGeneration: 7, Attempts: 9, Failures: 2, LastResult: "failure",
+		LastSuccess: &source.Attempt{Number: 8, Trigger: "file", Generation: 7},
+		LastFailure: &source.Attempt{Number: 9, Trigger: "signal", Time: failed, Generation: 7,
+			Errors: []string{"gw.yaml:6: Gateway default/gw: spec.listeners[0].protocol: ..."}},
+	}}
+	m := metrics.New()
+	m.ConfigLoaded(false, 7, 1, failed)
+	src := &fakeSource{}
+	h := New(Options{Snapshots: src, Status: status, Metrics: m.Handler()})
+
+	get := func(path string) (int, string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	// Before a snapshot: 503, but the failed attempt is visible.
+	if code, body := get("/config"); code != 503 || !strings.Contains(body, `"lastFailure"`) || !strings.Contains(body, "gw.yaml:6") {
+		t.Errorf("/config without snapshot: %d %s", code, body)
+	}
+
+	src.snap.Store(testSnapshot())
+	code, body := get("/config")
+	var doc struct {
+		Generation uint64        `json:"generation"`
+		Listeners  []any         `json:"listeners"`
+		Reload     source.Status `json:"reload"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil || code != 200 {
+		t.Fatalf("/config: %d %v\n%s", code, err, body)
+	}
+	f := doc.Reload.LastFailure
+	if doc.Generation != 7 || len(doc.Listeners) != 1 || f == nil || f.Number != 9 || !f.Time.Equal(failed) || f.Generation != 7 || len(f.Errors) != 1 {
+		t.Errorf("/config = %s", body)
+	}
+	if code, body := get("/readyz"); code != 200 {
+		t.Errorf("/readyz after a failed reload: %d %s; want ready (the old config serves)", code, body)
+	}
+	code, body = get("/metrics")
+	for _, want := range []string{metrics.ConfigLastReloadSuccessful + " 0", metrics.ConfigGeneration + " 7", "go_goroutines"} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q (status %d)", want, code)
+		}
+	}
+
+	// Without a metrics handler there is no /metrics.
+	rec := httptest.NewRecorder()
+	NewHandler(src, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 404 {
+		t.Errorf("/metrics without handler: %d", rec.Code)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -21,6 +20,8 @@ import (
 	"github.com/corsgate/corsgate/internal/config"
 	"github.com/corsgate/corsgate/internal/dataplane"
 	"github.com/corsgate/corsgate/internal/demo"
+	"github.com/corsgate/corsgate/internal/metrics"
+	"github.com/corsgate/corsgate/internal/source"
 	"github.com/corsgate/corsgate/internal/source/file"
 )
 
@@ -30,6 +31,9 @@ type runFlags struct {
 	adminAddr    string
 	demoPort     int
 	drainTimeout time.Duration
+	watch        bool
+	debounce     time.Duration
+	accessLog    bool
 	dp           dataplane.Options
 }
 
@@ -44,7 +48,12 @@ Without -c, corsgate serves its embedded default: a demo "petstore" API on
 http://127.0.0.1:8080/pets behind a CORS policy for https://example.com.
 With -c PATH (a YAML file or a directory of *.yaml; repeatable) it serves
 Gateway, HTTPRoute, Backend and Secret objects from those files. Any error
-in the configuration is printed and nothing starts.`,
+in the configuration is printed and nothing starts.
+
+The files are watched and reloaded on change (and on SIGHUP); a
+configuration with errors is rejected and the running one keeps serving.
+SIGINT/SIGTERM turn /readyz to 503, stop accepting, let in-flight requests
+finish for up to --drain-timeout and exit 0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runGateway(cmd.Context(), g, f, cmd.ErrOrStderr())
@@ -53,9 +62,12 @@ in the configuration is printed and nothing starts.`,
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&f.configs, "config", "c", nil, "config file or directory of *.yaml (repeatable)")
 	fl.StringVar(&f.bind, "bind", "127.0.0.1", "address every listener binds to")
-	fl.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:9901", "admin server address (/healthz, /readyz, /config); empty disables it")
+	fl.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:9901", "admin server address (/healthz, /readyz, /config, /metrics); empty disables it")
 	fl.IntVar(&f.demoPort, "demo-port", 8080, "listener port of the embedded default config")
 	fl.DurationVar(&f.drainTimeout, "drain-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown")
+	fl.BoolVar(&f.watch, "watch", true, "reload when a config file changes (SIGHUP always reloads)")
+	fl.DurationVar(&f.debounce, "reload-debounce", file.DefaultDebounce, "quiet time after the last file change before reloading")
+	fl.BoolVar(&f.accessLog, "access-log", true, "log one line per request (level info)")
 	fl.DurationVar(&f.dp.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send request headers")
 	fl.DurationVar(&f.dp.IdleTimeout, "idle-timeout", 120*time.Second, "keep-alive idle timeout for client connections")
 	fl.IntVar(&f.dp.MaxHeaderBytes, "max-header-bytes", 64<<10, "largest request header block accepted")
@@ -67,8 +79,11 @@ in the configuration is printed and nothing starts.`,
 }
 
 // runGateway loads the config, starts the data plane and the admin server,
-// and serves until SIGINT/SIGTERM; SIGHUP reloads.
+// and serves until SIGINT/SIGTERM; file changes and SIGHUP reload.
 func runGateway(ctx context.Context, g *globalFlags, f *runFlags, stderr io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	log, err := g.logger(stderr)
 	if err != nil {
 		return err
@@ -83,75 +98,104 @@ func runGateway(ctx context.Context, g *globalFlags, f *runFlags, stderr io.Writ
 		src.Files = []config.NamedBytes{{Name: demo.DefaultConfigName, Data: demo.DefaultConfig(f.demoPort, pet.Port)}}
 		log.Info("no -c given: serving the embedded default config", "petstore", "127.0.0.1:"+strconv.Itoa(pet.Port))
 	}
-	snap, problems := src.Load()
+	m := metrics.New()
+	f.dp.Logger, f.dp.Metrics = log, m
+	if f.accessLog {
+		f.dp.AccessLog = log
+	}
+	gw := dataplane.New(f.dp)
+	rl := file.NewReloader(src, gw.Apply, file.ReloaderOptions{Logger: log, Metrics: m, Debounce: f.debounce})
+	problems, err := rl.Start()
 	reportProblems(log, stderr, problems)
-	if snap == nil {
-		fmt.Fprintf(stderr, "corsgate: the configuration has %d error(s); nothing was started\n", len(problems.Errors()))
+	if errs := problems.Errors(); len(errs) > 0 {
+		fmt.Fprintf(stderr, "corsgate: the configuration has %d error(s); nothing was started\n", len(errs))
 		return exitError{1}
 	}
-	f.dp.Logger = log
-	gw := dataplane.New(f.dp)
-	if err := gw.Apply(snap); err != nil {
+	if err != nil {
 		return fmt.Errorf("start listeners: %w", err)
 	}
+
 	var draining atomic.Bool
-	stopAdmin, err := startAdmin(f.adminAddr, admin.NewHandler(gw, func() bool { return !draining.Load() }), log)
-	if err != nil {
-		_ = gw.Shutdown(context.Background())
-		return err
-	}
+	adminCtx, stopAdmin := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopAdmin()
-	for _, l := range snap.Listeners {
-		log.Info("listening", "address", l.Address, "protocol", l.Protocol, "listeners", l.Names)
+	if f.adminAddr != "" {
+		h := admin.New(admin.Options{Snapshots: gw, Ready: func() bool { return !draining.Load() }, Status: rl, Metrics: m.Handler()})
+		addr, _, err := admin.Serve(adminCtx, f.adminAddr, h, log)
+		if err != nil {
+			_ = gw.Shutdown(context.Background())
+			return fmt.Errorf("%w (--admin-addr)", err)
+		}
+		log.Info("admin server", "address", addr)
+	}
+	for _, l := range gw.Current().Listeners {
+		log.Info("listening", "address", gw.Addr(l.Port), "protocol", l.Protocol, "listeners", l.Names)
 	}
 	if len(f.configs) == 0 {
 		printCurls(stderr, net.JoinHostPort(f.bind, strconv.Itoa(f.demoPort)))
 	}
-	return serveUntilSignal(ctx, log, stderr, src, gw, &draining, f.drainTimeout)
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	if f.watch {
+		go func() {
+			if err := rl.Watch(watchCtx); err != nil {
+				log.Warn("configuration files are not watched; reload with SIGHUP", "error", err)
+			}
+		}()
+	}
+	return serveUntilSignal(ctx, log, rl, gw, func() { stopWatch(); draining.Store(true) }, f.drainTimeout)
 }
 
-func serveUntilSignal(ctx context.Context, log *slog.Logger, stderr io.Writer, src *file.Source, gw *dataplane.Gateway, draining *atomic.Bool, drain time.Duration) error {
-	sigs := make(chan os.Signal, 1)
+// serveUntilSignal reloads on SIGHUP until ctx ends or SIGINT/SIGTERM
+// arrives, then drains: beginDrain turns readiness off, the gateway stops
+// accepting and in-flight requests get up to drain to finish. A second
+// SIGINT/SIGTERM cuts the drain short. Either way the result is nil (exit
+// 0) unless the gateway fails to stop for another reason.
+func serveUntilSignal(ctx context.Context, log *slog.Logger, rl *file.Reloader, gw *dataplane.Gateway, beginDrain func(), drain time.Duration) error {
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	for {
+	for stop := false; !stop; {
 		select {
 		case <-ctx.Done():
+			log.Info("shutting down", "reason", "context done", "drain-timeout", drain)
+			stop = true
 		case s := <-sigs:
 			if s == syscall.SIGHUP {
-				reload(log, stderr, src, gw)
+				_ = rl.Reload(source.TriggerSignal) // logged and recorded by the reloader
 				continue
 			}
 			log.Info("shutting down", "signal", s.String(), "drain-timeout", drain)
+			stop = true
 		}
-		draining.Store(true)
-		sctx, cancel := context.WithTimeout(context.Background(), drain)
-		defer cancel()
-		if err := gw.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			return err
+	}
+	beginDrain()
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	drained := make(chan struct{})
+	defer close(drained)
+	go func() {
+		for {
+			select {
+			case <-drained:
+				return
+			case s := <-sigs:
+				if s != syscall.SIGHUP {
+					log.Warn("second signal: closing the remaining connections now", "signal", s.String())
+					cancel()
+					return
+				}
+			}
 		}
-		log.Info("stopped")
-		return nil
+	}()
+	err := gw.Shutdown(sctx)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		return err
 	}
-}
-
-// reload applies a new config only when it is valid; otherwise the running
-// one keeps serving.
-func reload(log *slog.Logger, stderr io.Writer, src *file.Source, gw *dataplane.Gateway) {
-	snap, problems := src.Load()
-	reportProblems(log, stderr, problems)
-	if snap == nil {
-		log.Error("reload rejected: the running configuration keeps serving", "errors", len(problems.Errors()))
-		return
+	if err != nil {
+		log.Warn("drain cut short: connections still open were closed", "error", err)
 	}
-	if err := gw.Apply(snap); err != nil {
-		log.Error("reload rejected: the running configuration keeps serving", "err", err)
-		return
-	}
-	log.Info("reloaded", "generation", snap.Generation)
+	log.Info("stopped")
+	return nil
 }
 
 // reportProblems prints every problem as FILE:LINE: ... on stderr.
@@ -170,23 +214,4 @@ func printCurls(w io.Writer, addr string) {
 	for i, c := range demo.CurlCommands(addr) {
 		fmt.Fprintf(w, "  %s\n  %s\n", labels[i], c)
 	}
-}
-
-// startAdmin serves the admin handler; the returned func stops it.
-func startAdmin(addr string, h http.Handler, log *slog.Logger) (func(), error) {
-	if addr == "" {
-		return func() {}, nil
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("admin server on %q: %w; pick another with --admin-addr", addr, err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	log.Info("admin server", "address", ln.Addr().String())
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}, nil
 }

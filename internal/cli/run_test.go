@@ -86,8 +86,8 @@ func startRun(t *testing.T, adminPort int, args ...string) *syncBuffer {
 // TestRunEmbeddedDefault is the README's first command end to end: the
 // embedded config, the demo petstore, and the three printed curl requests.
 func TestRunEmbeddedDefault(t *testing.T) {
-	port := freePort(t)
-	stderr := startRun(t, freePort(t), "--demo-port", strconv.Itoa(port))
+	port, adminPort := freePort(t), freePort(t)
+	stderr := startRun(t, adminPort, "--demo-port", strconv.Itoa(port))
 	base := "http://127.0.0.1:" + strconv.Itoa(port) + "/pets"
 	for _, want := range []string{"Access-Control-Request-Method: PUT", "Origin: https://evil.example", "curl -si " + base + " -H 'Origin: https://example.com'"} {
 		if !strings.Contains(stderr.String(), want) {
@@ -143,6 +143,34 @@ func TestRunEmbeddedDefault(t *testing.T) {
 				t.Errorf("body %q lacks %q", body, tt.body)
 			}
 		})
+	}
+
+	checkObservability(t, adminPort, port, stderr)
+}
+
+// checkObservability: the three requests of TestRunEmbeddedDefault show in
+// the metrics and the logs.
+func checkObservability(t *testing.T, adminPort, port int, stderr *syncBuffer) {
+	t.Helper()
+	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(adminPort) + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`corsgate_http_requests_total{cors="preflight_allowed",listener="` + strconv.Itoa(port) + `",method="OPTIONS",route="default/petstore/0/0",status_class="2xx"} 1`,
+		`corsgate_http_requests_total{cors="denied_origin",`,
+		`corsgate_config_generation 1`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	for _, want := range []string{`msg=request`, `route=default/petstore/0/0 status=204`, `msg="origin not allowed" origin=https://evil.example`} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("log lacks %q", want)
+		}
 	}
 }
 

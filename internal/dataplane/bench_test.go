@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/corsgate/corsgate/internal/metrics"
 	"github.com/corsgate/corsgate/internal/policy"
 )
 
@@ -19,11 +20,17 @@ func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(code int)        { w.status = code }
 
-func BenchmarkPreflight(b *testing.B) {
+func BenchmarkPreflight(b *testing.B) { benchmarkPreflight(b, nil) }
+
+// BenchmarkPreflightWithMetrics shows that counting a request adds no
+// allocation once its label combination was seen.
+func BenchmarkPreflightWithMetrics(b *testing.B) { benchmarkPreflight(b, metrics.New()) }
+
+func benchmarkPreflight(b *testing.B, m *metrics.Metrics) {
 	be := irBackend("b")
 	r := newRoute("r", prefixMatch("/api"), weighted(be, 1))
 	r.CORS = compileCORS(b, strictSpec)
-	g := New(Options{Logger: quietLogger()})
+	g := New(Options{Logger: quietLogger(), Metrics: m})
 	rt, _, err := g.buildRuntime(newSnapshot(1, httpListener(1, vhost("api.example.com", r))))
 	if err != nil {
 		b.Fatal(err)

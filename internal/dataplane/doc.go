@@ -42,6 +42,36 @@
 // Without a policy the route is a plain proxy: preflights are forwarded and
 // upstream headers pass through unchanged.
 //
+// # Requests refused before routing
+//
+// CONNECT gets 405 (the gateway is never a tunnel). A path with a "." or
+// ".." segment, after percent-decoding and with "\" counted as a separator,
+// gets 400, so that "/public/../admin" or "/public/%2e%2e/admin" cannot
+// reach a backend that normalises paths through a PathPrefix /public route;
+// browsers resolve dot segments before sending, so they never see this. An
+// absolute-form target ("GET http://host/x HTTP/1.1") is routed by its host,
+// as RFC 9112 requires, and goes to the configured backends only (a scheme
+// other than http or https gets 400). None of these answers, nor the 404,
+// echoes the client's host or path.
+//
+// # Passive health
+//
+// An endpoint whose connection fails is skipped by the round robin for
+// [Options.EndpointBackoff], doubling with each consecutive failure up to
+// 30 times that, while its backend has another endpoint to try; a completed
+// exchange ends the back-off. The request that met the failure gets 502.
+//
+// # Observability
+//
+// With [Options.Metrics] every request is counted by listener, route,
+// method, status class and CORS outcome (see metrics.Outcome for how the
+// engine's reasons map to outcomes), upstream exchanges are timed per
+// backend, and open connections are counted per listener. The counters of
+// each route are resolved when a snapshot is applied, so counting costs no
+// allocation. With [Options.AccessLog] each request gets one Info line;
+// each denied origin also gets a rate-limited "origin not allowed" Warn
+// line on [Options.Logger].
+//
 // Specs followed: the Fetch standard's CORS protocol
 // (https://fetch.spec.whatwg.org/#http-cors-protocol) and Gateway API
 // HTTPRoute matching and GEP-1767

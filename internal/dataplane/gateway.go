@@ -13,15 +13,23 @@ import (
 	"time"
 
 	"github.com/corsgate/corsgate/internal/ir"
+	"github.com/corsgate/corsgate/internal/metrics"
 )
 
 // Options tunes a [Gateway]. A zero field takes the documented default; for
 // the durations whose default is not zero, a negative value means "no
 // limit".
 type Options struct {
-	// Logger receives Warn lines for upstream failures and Debug lines per
-	// request. Default: a logger that discards everything.
+	// Logger receives Warn lines for upstream failures, endpoint back-offs
+	// and denied origins ("origin not allowed", rate-limited). Default: a
+	// logger that discards everything.
 	Logger *slog.Logger
+	// AccessLog, when set, receives one Info line per request (see
+	// doc.go). Default: nil, no access log.
+	AccessLog *slog.Logger
+	// Metrics records requests, upstream latency, endpoint back-offs and
+	// open connections. Default: nil, record nothing.
+	Metrics *metrics.Metrics
 
 	// ReadHeaderTimeout bounds reading a request's headers. Default 10s.
 	ReadHeaderTimeout time.Duration
@@ -47,6 +55,11 @@ type Options struct {
 	// backend. Default 64.
 	MaxIdleConnsPerBackend int
 
+	// EndpointBackoff is how long an endpoint that failed to connect is
+	// skipped while its backend has other endpoints; it doubles with each
+	// further consecutive failure, up to 30 times this. Default 1s.
+	EndpointBackoff time.Duration
+
 	// DrainTimeout bounds how long a listener removed by Apply waits for its
 	// in-flight requests before its connections are closed. Default 30s.
 	DrainTimeout time.Duration
@@ -61,6 +74,7 @@ const (
 	defaultUpstreamTimeout       = 60 * time.Second
 	defaultMaxIdleConns          = 64
 	defaultDrainTimeout          = 30 * time.Second
+	defaultEndpointBackoff       = 1 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -73,6 +87,9 @@ func (o Options) withDefaults() Options {
 	o.UpstreamResponseHeaderTimeout = durationOr(o.UpstreamResponseHeaderTimeout, defaultResponseHeaderTimeout)
 	o.UpstreamTimeout = durationOr(o.UpstreamTimeout, defaultUpstreamTimeout)
 	o.DrainTimeout = durationOr(o.DrainTimeout, defaultDrainTimeout)
+	if o.EndpointBackoff <= 0 {
+		o.EndpointBackoff = defaultEndpointBackoff
+	}
 	if o.MaxHeaderBytes <= 0 {
 		o.MaxHeaderBytes = defaultMaxHeaderBytes
 	}
@@ -97,9 +114,12 @@ func durationOr(d, def time.Duration) time.Duration {
 // with [Gateway.Apply] and stop it with [Gateway.Shutdown]. It is safe for
 // concurrent use.
 type Gateway struct {
-	opts  Options
-	log   *slog.Logger
-	proxy *httputil.ReverseProxy
+	opts    Options
+	log     *slog.Logger
+	access  *slog.Logger // nil: no access log
+	metrics *metrics.Metrics
+	proxy   *httputil.ReverseProxy
+	denied  rateLimiter // for the "origin not allowed" lines
 
 	// active is the state every request loads once: the snapshot plus what
 	// was derived from it (parsed certificates, backend transports).
@@ -120,6 +140,9 @@ func New(opts Options) *Gateway {
 	g := &Gateway{
 		opts:      opts,
 		log:       opts.Logger,
+		access:    opts.AccessLog,
+		metrics:   opts.Metrics,
+		denied:    newRateLimiter(deniedLogBurst, deniedLogEvery),
 		listeners: make(map[int]*listener),
 		backends:  make(map[string]*backendState),
 		retired:   make(map[*listener]struct{}),
@@ -172,6 +195,7 @@ func (g *Gateway) Apply(snap *ir.Snapshot) error {
 	g.active.Store(rt)
 	g.swapListeners(snap, opened)
 	g.retireBackends(rt, fresh)
+	g.retainMetrics(rt)
 	if g.log.Enabled(context.Background(), slog.LevelDebug) {
 		g.log.Debug("configuration applied", slog.Uint64("generation", snap.Generation),
 			slog.Int("listeners", len(snap.Listeners)), slog.Int("backends", len(rt.backends)))

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/corsgate/corsgate/internal/ir"
+	"github.com/corsgate/corsgate/internal/metrics"
 )
 
 // listener is one bound socket and the http.Server on it.
@@ -111,9 +112,27 @@ func (g *Gateway) newListener(port int, address string, ln net.Listener) *listen
 		IdleTimeout:       g.opts.IdleTimeout,
 		MaxHeaderBytes:    g.opts.MaxHeaderBytes,
 		ErrorLog:          log.New(serverLogWriter{log: g.log, port: port}, "", 0),
+		ConnState:         connCounter(g.metrics.Connections(metrics.ListenerLabel(port))),
 	}
 	gl := &gateListener{Listener: ln, g: g, port: port, tlsConf: tlsConf}
 	return &listener{port: port, address: address, ln: gl, srv: srv}
+}
+
+// connCounter keeps the open-connections gauge of a listener: a connection
+// counts from its accept until it is closed or hijacked (upgraded
+// connections leave the server's accounting).
+func connCounter(open *metrics.Gauge) func(net.Conn, http.ConnState) {
+	if open == nil {
+		return nil
+	}
+	return func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			open.Inc()
+		case http.StateClosed, http.StateHijacked:
+			open.Dec()
+		}
+	}
 }
 
 // swapListeners starts the opened listeners and retires those snap no

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"sync"
+	"time"
 
 	"github.com/corsgate/corsgate/internal/ir"
 )
@@ -21,7 +22,7 @@ const proxyBufferSize = 32 << 10
 func (g *Gateway) newReverseProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite:        rewrite,
-		Transport:      backendRoundTripper{},
+		Transport:      backendRoundTripper{log: g.log},
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   g.proxyError,
 		BufferPool:     newBufferPool(),
@@ -77,21 +78,40 @@ func applyModifier(h http.Header, m *ir.HeaderModifier) {
 }
 
 // backendRoundTripper sends a request with the transport of the backend
-// chosen for it.
-type backendRoundTripper struct{}
+// chosen for it, records the time to the response headers, and keeps the
+// endpoint's passive health: a connect failure starts a back-off, a
+// completed exchange ends it.
+type backendRoundTripper struct{ log *slog.Logger }
 
 var errNoBackend = errors.New("dataplane: request has no backend; this is a gateway bug")
 
-func (backendRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+func (rt backendRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	st := stateOf(req.Context())
 	if st == nil || st.be == nil {
 		return nil, errNoBackend
 	}
+	start := time.Now()
 	res, err := st.be.transport.RoundTrip(req)
+	st.be.up.Observe(time.Since(start))
+	switch {
+	case err == nil:
+		st.be.exchanged(st.idx, rt.log)
+	case isConnectError(err) && req.Context().Err() == nil:
+		// Not the client leaving or the overall timeout: the endpoint
+		// refused or did not answer the connection.
+		st.be.connectFailed(st.idx, rt.log)
+	}
 	if res != nil && res.Request == nil {
 		res.Request = req // modifyResponse finds the request state through it
 	}
 	return res, err
+}
+
+// isConnectError reports whether err is a failure to connect (nothing was
+// sent to the endpoint).
+func isConnectError(err error) bool {
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial"
 }
 
 // proxyError answers a failed upstream exchange: 504 for timeouts, 502 for
@@ -112,13 +132,12 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	g.log.LogAttrs(r.Context(), level, "upstream request failed",
 		slog.String("route", st.route.ID), slog.String("backend", backend),
 		slog.String("endpoint", st.target.host), slog.Int("status", status), slog.Any("error", err))
-	g.localError(w, r, st, status, msg)
+	g.localError(w, st, status, msg)
 }
 
 // classifyUpstreamError maps a transport error to a status and a short body.
 func classifyUpstreamError(err error, backend string) (int, string) {
-	var opErr *net.OpError
-	if errors.As(err, &opErr) && opErr.Op == "dial" {
+	if isConnectError(err) {
 		return http.StatusBadGateway, "bad gateway: cannot connect to backend " + backend
 	}
 	var netErr net.Error

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/corsgate/corsgate/internal/ir"
+	"github.com/corsgate/corsgate/internal/metrics"
 )
 
 // runtime is one snapshot plus everything the data plane derives from it
@@ -16,11 +17,45 @@ type runtime struct {
 	backends  map[*ir.Backend]*backendState
 }
 
-// listenerState is a listener of the snapshot with its parsed certificates.
+// listenerState is a listener of the snapshot with its parsed certificates
+// and the request counters of its routes, resolved once per Apply.
 type listenerState struct {
 	l     *ir.Listener
 	https bool
 	certs []certEntry
+	label string // metrics listener label
+
+	stats   map[*ir.Route]*metrics.RouteRequests // nil without metrics
+	noRoute *metrics.RouteRequests               // refused or unrouted requests
+}
+
+// newListenerState resolves the request counters of l's routes.
+func (g *Gateway) newListenerState(l *ir.Listener) *listenerState {
+	ls := &listenerState{l: l, https: l.Protocol == ir.ProtocolHTTPS, label: metrics.ListenerLabel(l.Port)}
+	if g.metrics == nil {
+		return ls
+	}
+	ls.noRoute = g.metrics.RouteRequests(ls.label, metrics.RouteNone)
+	ls.stats = make(map[*ir.Route]*metrics.RouteRequests)
+	for _, vh := range l.Hosts {
+		for _, r := range vh.Routes {
+			if r != nil && ls.stats[r] == nil {
+				ls.stats[r] = g.metrics.RouteRequests(ls.label, r.ID)
+			}
+		}
+	}
+	return ls
+}
+
+// routeStats returns the counters for route (nil: the unrouted ones).
+func (ls *listenerState) routeStats(route *ir.Route) *metrics.RouteRequests {
+	if ls == nil {
+		return nil
+	}
+	if route == nil {
+		return ls.noRoute
+	}
+	return ls.stats[route]
 }
 
 // certEntry is one parsed certificate and the SNI hostname it serves.
@@ -48,7 +83,7 @@ func (g *Gateway) buildRuntime(snap *ir.Snapshot) (rt *runtime, fresh map[string
 			errs = append(errs, fmt.Errorf("dataplane: two listeners for port %d; merge them into one ir.Listener", l.Port))
 			continue
 		}
-		ls := &listenerState{l: l, https: l.Protocol == ir.ProtocolHTTPS}
+		ls := g.newListenerState(l)
 		if ls.https {
 			certs, err := parseCertificates(l)
 			if err != nil {
@@ -147,6 +182,27 @@ func (g *Gateway) retireBackends(rt *runtime, fresh map[string]*backendState) {
 			delete(g.backends, k)
 		}
 	}
+}
+
+// retainMetrics drops the series of routes and backends rt no longer has.
+// Call with g.mu held, after rt became active.
+func (g *Gateway) retainMetrics(rt *runtime) {
+	if g.metrics == nil {
+		return
+	}
+	routes := make(map[[2]string]bool)
+	for _, ls := range rt.listeners {
+		routes[[2]string{ls.label, metrics.RouteNone}] = true
+		for r := range ls.stats {
+			routes[[2]string{ls.label, r.ID}] = true
+		}
+	}
+	g.metrics.RetainRoutes(func(listener, route string) bool { return routes[[2]string{listener, route}] })
+	backends := make(map[string]bool, len(rt.backends))
+	for b := range rt.backends {
+		backends[b.ID] = true
+	}
+	g.metrics.RetainBackends(func(id string) bool { return backends[id] })
 }
 
 // closeBackends closes the idle connections of every state in m.

@@ -3,8 +3,8 @@ package dataplane
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/corsgate/corsgate/internal/ir"
 	"github.com/corsgate/corsgate/internal/policy"
@@ -19,6 +19,7 @@ type reqState struct {
 	cors   *ir.CORS            // effective policy, nil for a plain proxy
 	dec    policy.Decision
 	be     *backendState
+	idx    int // index of target in be.targets
 	target target
 	w      statusWriter
 }
@@ -32,18 +33,28 @@ func stateOf(ctx context.Context) *reqState {
 
 // serve handles one request that arrived on the listener with ir port port.
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, port int) {
+	var start time.Time
+	if g.access != nil {
+		start = time.Now()
+	}
 	rt := g.active.Load() // the one snapshot this request uses
-	host := normalizeHost(r.Host)
-	var route *ir.Route
+	var ls *listenerState
 	if rt != nil {
-		if ls := rt.listeners[port]; ls != nil {
-			route = findRoute(ls.l, host, r)
-		}
+		ls = rt.listeners[port]
+	}
+	if status, msg := refuse(r); status != 0 {
+		writeText(w, status, msg)
+		g.finish(r, ls, nil, status, start)
+		return
+	}
+	var route *ir.Route
+	if ls != nil {
+		route = findRoute(ls.l, normalizeHost(r.Host), r)
 	}
 	if route == nil {
 		w.Header()[hdrVary] = varyOrigin
-		writeText(w, http.StatusNotFound, "no route for "+host+" "+r.URL.Path)
-		g.logRequest(r, nil, http.StatusNotFound, "no route")
+		writeText(w, http.StatusNotFound, noRouteBody)
+		g.finish(r, ls, nil, http.StatusNotFound, start)
 		return
 	}
 
@@ -60,33 +71,37 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, port int) {
 	if st.cors != nil {
 		st.dec = evaluate(st.cors, r)
 		if st.dec.Preflight {
-			g.answerPreflight(w, r, st)
+			g.finish(r, ls, st, g.answerPreflight(w, st), start)
 			return
 		}
 	}
 
+	status, msg := 0, ""
 	switch {
 	case route.Invalid != "":
-		g.localError(w, r, st, http.StatusInternalServerError, route.Invalid)
-		return
+		status, msg = http.StatusInternalServerError, route.Invalid
 	case st.wb == nil:
-		g.localError(w, r, st, http.StatusInternalServerError,
-			"internal server error: route "+route.ID+" has no backend with a positive weight")
-		return
+		status, msg = http.StatusInternalServerError,
+			"internal server error: route "+route.ID+" has no backend with a positive weight"
+	default:
+		be := rt.backends[st.wb.Backend]
+		i, ok := be.pick()
+		if ok {
+			st.be, st.idx, st.target = be, i, be.targets[i]
+			g.forward(w, r, st, ls, start)
+			return
+		}
+		status, msg = http.StatusServiceUnavailable, "service unavailable: backend "+st.wb.Backend.ID+" has no endpoints"
 	}
-	be := rt.backends[st.wb.Backend]
-	t, ok := be.pick()
-	if !ok {
-		g.localError(w, r, st, http.StatusServiceUnavailable,
-			"service unavailable: backend "+st.wb.Backend.ID+" has no endpoints")
-		return
-	}
-	st.be, st.target = be, t
-	g.forward(w, r, st)
+	g.localError(w, st, status, msg)
+	g.finish(r, ls, st, status, start)
 }
 
+// noRouteBody never echoes the host or path: they are the client's.
+const noRouteBody = "not found: no route matches this host and path"
+
 // forward proxies r to st.target.
-func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, local *reqState) {
+func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, local *reqState, ls *listenerState, start time.Time) {
 	st := new(reqState)
 	*st = *local
 	ctx := context.WithValue(r.Context(), stateKey{}, st)
@@ -98,12 +113,15 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, local *reqStat
 		defer cancel()
 	}
 	st.w.ResponseWriter = w
+	// Deferred so that an aborted response (http.ErrAbortHandler) is
+	// counted and logged too.
+	defer func() { g.finish(r, ls, st, st.w.status, start) }()
 	g.proxy.ServeHTTP(&st.w, r.WithContext(ctx))
-	g.logRequest(r, st, st.w.status, "request")
 }
 
-// answerPreflight answers a CORS preflight locally; it is never forwarded.
-func (g *Gateway) answerPreflight(w http.ResponseWriter, r *http.Request, st *reqState) {
+// answerPreflight answers a CORS preflight locally (it is never forwarded)
+// and returns the status it sent.
+func (g *Gateway) answerPreflight(w http.ResponseWriter, st *reqState) int {
 	d := &st.dec
 	setPreflightHeaders(w.Header(), d)
 	status := d.Status
@@ -115,22 +133,20 @@ func (g *Gateway) answerPreflight(w http.ResponseWriter, r *http.Request, st *re
 	}
 	if status < http.StatusBadRequest {
 		w.WriteHeader(status)
-		g.logRequest(r, st, status, "cors preflight answered")
-		return
+		return status
 	}
 	writeText(w, status, preflightDeny+d.Reason.String())
-	g.logRequest(r, st, status, "cors preflight denied")
+	return status
 }
 
 // localError writes a response the gateway makes itself. On a route with a
 // CORS policy it carries the same CORS headers and Vary a proxied response
 // would, so browser code can read the error.
-func (g *Gateway) localError(w http.ResponseWriter, r *http.Request, st *reqState, status int, msg string) {
+func (g *Gateway) localError(w http.ResponseWriter, st *reqState, status int, msg string) {
 	if st.cors != nil {
 		setActualHeaders(w.Header(), &st.dec)
 	}
 	writeText(w, status, msg)
-	g.logRequest(r, st, status, "gateway error")
 }
 
 // writeText writes a one-line text/plain body.
@@ -141,23 +157,4 @@ func writeText(w http.ResponseWriter, status int, body string) {
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
 	_, _ = io.WriteString(w, "\n")
-}
-
-// logRequest writes the per-request Debug line; it costs nothing when Debug
-// is off.
-func (g *Gateway) logRequest(r *http.Request, st *reqState, status int, msg string) {
-	ctx := r.Context()
-	if !g.log.Enabled(ctx, slog.LevelDebug) {
-		return
-	}
-	route, cors := "", ""
-	if st != nil {
-		route = st.route.ID
-		if st.cors != nil {
-			cors = st.dec.Reason.Label()
-		}
-	}
-	g.log.LogAttrs(ctx, slog.LevelDebug, msg,
-		slog.String("method", r.Method), slog.String("host", r.Host), slog.String("path", r.URL.Path),
-		slog.String("route", route), slog.Int("status", status), slog.String("cors", cors))
 }

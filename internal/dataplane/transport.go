@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/corsgate/corsgate/internal/ir"
+	"github.com/corsgate/corsgate/internal/metrics"
 )
 
 const (
@@ -26,15 +27,19 @@ const (
 )
 
 // backendState is what the data plane keeps per backend configuration: a
-// tuned transport (never http.DefaultTransport), the endpoint URL targets
-// and the round-robin counter. It lives as long as the backend's endpoints
-// and TLS settings stay the same, across snapshots.
+// tuned transport (never http.DefaultTransport), the endpoint URL targets,
+// the round-robin counter and each endpoint's passive health. It lives as
+// long as the backend's endpoints and TLS settings stay the same, across
+// snapshots.
 type backendState struct {
 	key       string
 	id        string
 	transport *http.Transport
 	targets   []target
+	health    []endpointHealth // one per target
 	next      atomic.Uint64
+	up        *metrics.Upstream
+	backoff   time.Duration // first back-off after a connect failure
 }
 
 // target is where a request to one endpoint goes: the upstream URL scheme
@@ -46,20 +51,36 @@ type target struct {
 	host   string
 }
 
-// pick returns the next endpoint in round-robin order; ok is false when the
-// backend has no endpoint (or b is nil).
-func (b *backendState) pick() (target, bool) {
+// pick returns the index of the next endpoint in round-robin order,
+// skipping endpoints in a connect-failure back-off while another endpoint
+// is available; ok is false when the backend has no endpoint (or b is nil).
+func (b *backendState) pick() (i int, ok bool) {
 	if b == nil {
-		return target{}, false
+		return 0, false
 	}
 	n := uint64(len(b.targets))
-	if n == 0 {
-		return target{}, false
+	switch n {
+	case 0:
+		return 0, false
+	case 1:
+		return 0, true
 	}
-	if n == 1 {
-		return b.targets[0], true
+	start := (b.next.Add(1) - 1) % n
+	var now int64
+	for k := range n {
+		i := int((start + k) % n)
+		until := b.health[i].downUntil.Load()
+		if until == 0 {
+			return i, true
+		}
+		if now == 0 {
+			now = time.Now().UnixNano()
+		}
+		if now >= until {
+			return i, true // back-off over: give it a chance
+		}
 	}
-	return b.targets[(b.next.Add(1)-1)%n], true
+	return int(start), true // every endpoint backs off: try anyway
 }
 
 // backendKey identifies a backend configuration: its ID plus a hash of
@@ -120,7 +141,8 @@ func newBackendState(key string, b *ir.Backend, opts Options) (*backendState, er
 		// would change them and their headers.
 		DisableCompression: true,
 	}
-	return &backendState{key: key, id: b.ID, transport: tr, targets: targets}, nil
+	return &backendState{key: key, id: b.ID, transport: tr, targets: targets,
+		health: make([]endpointHealth, len(targets)), up: opts.Metrics.Upstream(b.ID), backoff: opts.EndpointBackoff}, nil
 }
 
 // endpointTargets returns one target per endpoint and the map from the
