@@ -15,6 +15,13 @@ import (
 // (or one of its listeners), an HTTPRoute (or one of its rules), or a
 // corsgate Backend (every rule that routes to it). An HTTPRoute's own CORS
 // filter always wins over an attached policy.
+//
+// Precedence, most specific first: backendRefs[].filters CORS, the rule's
+// filters CORS, a CORSPolicy on the Backend, on the route rule, on the
+// HTTPRoute, on the Gateway listener, on the Gateway. Policies on a Gateway
+// or listener also answer requests that match no route. Two policies on
+// the same target at the same level: the older (creationTimestamp, then
+// namespace/name) wins; the other is reported as Conflicted.
 type CORSPolicy struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -46,16 +53,21 @@ type CORSPolicySpec struct {
 	// +optional
 	AllowCredentials *bool `json:"allowCredentials,omitempty"`
 	// MaxAge is integer seconds or a duration string ("24h", "3600s",
-	// "1m30s").
+	// "1m30s"), a whole number of seconds. 0 means the Gateway API default
+	// of 5 seconds.
 	// +optional
 	MaxAge *Duration `json:"maxAge,omitempty"`
 	// AllowPrivateNetwork answers Access-Control-Request-Private-Network:
-	// true with Access-Control-Allow-Private-Network: true.
+	// true with Access-Control-Allow-Private-Network: true. In a Union
+	// merge, false counts as unset.
 	// +optional
 	AllowPrivateNetwork bool `json:"allowPrivateNetwork,omitempty"`
 	// MergeStrategy is Override (default: the most specific policy wins as
-	// a whole) or Union (list fields unioned, de-duplicated, least specific
-	// first; scalars from the most specific).
+	// a whole) or Union: this policy is merged with the next less specific
+	// policy that applies (and on down while those are Union too): list
+	// fields unioned, de-duplicated, least specific first, a "*" list
+	// absorbing the others; scalars from the most specific policy that sets
+	// them. A route's own CORS filter never merges: it overrides.
 	// +optional
 	// +kubebuilder:validation:Enum=Override;Union
 	MergeStrategy MergeStrategy `json:"mergeStrategy,omitempty"`

@@ -1,5 +1,5 @@
 // Package v1alpha1 holds corsgate's own API types (group corsgate.dev,
-// version v1alpha1): Backend, and (later) CORSPolicy. They follow the
+// version v1alpha1): Backend and CORSPolicy. They follow the
 // Kubernetes API conventions so the same objects work in files and in a
 // cluster.
 package v1alpha1

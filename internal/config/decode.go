@@ -52,6 +52,18 @@ var kinds = []kindEntry{
 	{"v1", "ConfigMap", false, func() any { return new(corev1.ConfigMap) }},
 	{v1alpha1.GroupVersion, "Backend", false, func() any { return new(v1alpha1.Backend) }},
 	{v1alpha1.GroupVersion, "CORSPolicy", false, func() any { return new(v1alpha1.CORSPolicy) }},
+	{v1alpha1.GroupVersion, "APIServerCORS", false, func() any { return new(v1alpha1.APIServerCORS) }},
+	{"networking.istio.io/v1", "Gateway", false, newIstioGateway},
+	{"networking.istio.io/v1", "VirtualService", false, newIstioVirtualService},
+	{"networking.istio.io/v1beta1", "Gateway", false, newIstioGateway},
+	{"networking.istio.io/v1beta1", "VirtualService", false, newIstioVirtualService},
+	{"networking.istio.io/v1alpha3", "Gateway", false, newIstioGateway},
+	{"networking.istio.io/v1alpha3", "VirtualService", false, newIstioVirtualService},
+	{"plugin.flomesh.io/v1alpha1", "PluginConfig", false, newFSMPluginConfig},
+	{"plugin.flomesh.io/v1alpha1", "Plugin", true, newFSMPlugin},
+	{"plugin.flomesh.io/v1alpha1", "PluginChain", false, newFSMPluginChain},
+	{"gateway.kgateway.dev/v1alpha1", "TrafficPolicy", false, newKgatewayTrafficPolicy},
+	{"agentgateway.dev/v1alpha1", "AgentgatewayPolicy", false, newAgentgatewayPolicy},
 }
 
 // listAPIVersion and listKind name the wrapper whose items are decoded as

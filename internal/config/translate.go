@@ -45,8 +45,10 @@ func Translate(res *Resources, opts Options) (*ir.Snapshot, Problems) {
 	t.problems = append(t.problems, converted...)
 	t.translateBackends()
 	t.translateGateways()
+	t.translatePolicies(t.policyObjs)
 	t.translateRoutes()
 	snap := t.build()
+	t.addFallbacks(snap)
 	t.problems.Sort()
 	return snap, t.problems
 }
@@ -62,8 +64,10 @@ type translator struct {
 	configMaps map[string]*Object
 	backendObj map[string]*Object
 
-	backends  map[string]*ir.Backend // ns/name -> translated (valid only)
-	listeners []*gwListener          // valid Gateway listeners, in order
+	policyObjs []*Object              // CORSPolicies, native and converted
+	pol        *policyState           // attached CORSPolicies (translate_policy.go)
+	backends   map[string]*ir.Backend // ns/name -> translated (valid only)
+	listeners  []*gwListener          // valid Gateway listeners, in order
 	// hosts: per port, the flattened route entries per effective hostname.
 	hosts map[int]map[string][]*routeEntry
 }
@@ -92,6 +96,8 @@ func newTranslator(res *Resources, opts Options) *translator {
 			t.configMaps[key(v.Namespace, v.Name)] = o
 		case *v1alpha1.Backend:
 			t.backendObj[key(v.Namespace, v.Name)] = o
+		case *v1alpha1.CORSPolicy:
+			t.policyObjs = append(t.policyObjs, o)
 		}
 	}
 	return t

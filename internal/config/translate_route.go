@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -43,6 +44,7 @@ func (t *translator) translateRoute(o *Object) {
 	if len(t.problems.Errors()) > before {
 		return
 	}
+	slices.SortStableFunc(parents, byHostnameSpecificity)
 	for _, l := range parents {
 		hosts, ok := intersectHostnames(l.hostname, hostnames)
 		if !ok {
@@ -51,7 +53,7 @@ func (t *translator) translateRoute(o *Object) {
 			continue
 		}
 		l.attached++
-		t.attach(l.port, hosts, entries)
+		t.attach(l.port, hosts, t.withPolicies(l, entries))
 	}
 }
 

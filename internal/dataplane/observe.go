@@ -73,10 +73,7 @@ func (g *Gateway) logAccess(r *http.Request, ls *listenerState, st *reqState, st
 	if !g.access.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
-	route := metrics.RouteNone
-	if st != nil {
-		route = st.route.ID
-	}
+	route := routeLabel(st)
 	listener := ""
 	if ls != nil {
 		listener = ls.label
@@ -101,9 +98,19 @@ func (g *Gateway) logDeniedOrigin(r *http.Request, ls *listenerState, st *reqSta
 	}
 	g.log.LogAttrs(context.Background(), slog.LevelWarn, "origin not allowed",
 		slog.String("origin", clip(firstValue(r.Header[policy.HeaderOrigin]))),
-		slog.String("route", st.route.ID), slog.String("listener", listener),
+		slog.String("route", routeLabel(st)), slog.String("listener", listener),
 		slog.Bool("preflight", st.dec.Preflight), slog.String("reason", st.dec.Reason.Label()),
 		slog.Uint64("suppressed", suppressed))
+}
+
+// routeLabel names the route of st for logs: its ID, or metrics.RouteNone
+// for a request that matched no route (answered, perhaps, by a Gateway's
+// fallback CORS policy).
+func routeLabel(st *reqState) string {
+	if st == nil || st.route == nil {
+		return metrics.RouteNone
+	}
+	return st.route.ID
 }
 
 func firstValue(vs []string) string {

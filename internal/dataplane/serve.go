@@ -48,13 +48,12 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, port int) {
 		return
 	}
 	var route *ir.Route
+	host := normalizeHost(r.Host)
 	if ls != nil {
-		route = findRoute(ls.l, normalizeHost(r.Host), r)
+		route = findRoute(ls.l, host, r)
 	}
 	if route == nil {
-		w.Header()[hdrVary] = varyOrigin
-		writeText(w, http.StatusNotFound, noRouteBody)
-		g.finish(r, ls, nil, http.StatusNotFound, start)
+		g.noRoute(w, r, ls, host, start)
 		return
 	}
 
@@ -70,7 +69,11 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, port int) {
 	}
 	if st.cors != nil {
 		st.dec = evaluate(st.cors, r)
-		if st.dec.Preflight {
+		// A preflight is answered here unless the policy asks for
+		// preflights from origins it does not allow to be forwarded
+		// (Istio's unmatchedPreflights: FORWARD); the backend's answer then
+		// goes through the same CORS step as any response.
+		if st.dec.Preflight && !st.dec.Forward {
 			g.finish(r, ls, st, g.answerPreflight(w, st), start)
 			return
 		}
@@ -95,6 +98,42 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, port int) {
 	}
 	g.localError(w, st, status, msg)
 	g.finish(r, ls, st, status, start)
+}
+
+// noRoute answers a request that matched no route: 404 with Vary: Origin.
+// When a Gateway (or listener) CORS policy covers the host, it answers
+// preflights as on any route and its CORS headers go on the 404, so a page
+// can read why its request failed.
+func (g *Gateway) noRoute(w http.ResponseWriter, r *http.Request, ls *listenerState, host string, start time.Time) {
+	var st *reqState
+	if ls != nil {
+		if c := fallbackCORS(ls.l, host); c != nil {
+			st = &reqState{cors: c, dec: evaluate(c, r)}
+		}
+	}
+	if st != nil && st.dec.Preflight {
+		g.finish(r, ls, st, g.answerPreflight(w, st), start)
+		return
+	}
+	if st != nil {
+		setActualHeaders(w.Header(), &st.dec)
+		mergeVary(w.Header(), varyOrigin)
+	} else {
+		w.Header()[hdrVary] = varyOrigin
+	}
+	writeText(w, http.StatusNotFound, noRouteBody)
+	g.finish(r, ls, st, http.StatusNotFound, start)
+}
+
+// fallbackCORS returns the policy of the first Fallback entry whose
+// hostname matches host, or nil.
+func fallbackCORS(l *ir.Listener, host string) *ir.CORS {
+	for _, hp := range l.Fallback {
+		if hp.CORS != nil && hp.CORS.Policy != nil && hostMatches(hp.Hostname, host) {
+			return hp.CORS
+		}
+	}
+	return nil
 }
 
 // noRouteBody never echoes the host or path: they are the client's.

@@ -49,6 +49,22 @@ type Listener struct {
 	// A request tries them in order and falls through to the next host
 	// when no route of a more specific host matches.
 	Hosts []*VirtualHost `json:"hosts"`
+	// Fallback holds the CORS policies attached to the Gateways (or
+	// Gateway listeners) served here, for requests that match no route:
+	// one entry per Gateway listener with such a policy, keyed by that
+	// listener's hostname and ordered like Hosts (most specific first, ""
+	// last). The data plane takes the first entry whose Hostname matches
+	// the request host (the same rule as VirtualHost.Hostname) and, when
+	// no route matched, answers a preflight with its policy and adds its
+	// CORS headers (and Vary) to the 404.
+	Fallback []*HostPolicy `json:"fallback,omitempty"`
+}
+
+// HostPolicy is the CORS policy for requests to Hostname ("" = any host)
+// that match no route.
+type HostPolicy struct {
+	Hostname string `json:"hostname"`
+	CORS     *CORS  `json:"cors"`
 }
 
 // Certificate is a PEM certificate chain and key for SNI Hostname.
@@ -81,7 +97,12 @@ type Route struct {
 
 	Match Match `json:"match"`
 
-	// CORS is the rule-level policy, nil when the rule has none.
+	// CORS is the effective policy of the rule: its own CORS filter, or
+	// else the CORSPolicies attached to the rule, the HTTPRoute, the
+	// Gateway listener or the Gateway (merged when they ask for Union).
+	// Nil when none applies. A route attached to several listeners with
+	// different policies appears once per listener, each copy with its
+	// own effective policy.
 	CORS *CORS `json:"cors,omitempty"`
 
 	RequestHeaders  *HeaderModifier `json:"requestHeaders,omitempty"`
@@ -102,8 +123,20 @@ type Route struct {
 type CORS struct {
 	Policy *policy.Policy `json:"-"`
 	// Spec is the normalised policy, for /config and explain.
-	Spec   policy.Spec `json:"spec"`
-	Source string      `json:"source"`
+	Spec policy.Spec `json:"spec"`
+	// Source is FILE:LINE of the most specific setting that contributed.
+	Source string `json:"source"`
+	// Chain lists, most specific first, every setting this policy is made
+	// of: one entry when the most specific one overrides the rest, several
+	// when CORSPolicies with mergeStrategy Union were merged (lists
+	// unioned, scalars from the most specific). Each entry reads
+	// "LEVEL KIND namespace/name (FILE:LINE)", LEVEL being one of
+	// backendRef filter, rule filter, Backend, route rule, HTTPRoute,
+	// listener, Gateway.
+	Chain []string `json:"chain,omitempty"`
+	// Overridden lists, in the same form, the less specific settings that
+	// also apply here but were overridden.
+	Overridden []string `json:"overridden,omitempty"`
 	// Warnings from compilation, rendered.
 	Warnings []string `json:"warnings,omitempty"`
 }
@@ -156,7 +189,10 @@ type WeightedBackend struct {
 	// BackendID is Backend.ID, for /config.
 	BackendID string `json:"backend"`
 	Weight    int    `json:"weight"`
-	// CORS is the backendRef-level policy; it wins over the rule's.
+	// CORS is the effective policy of this backendRef when it differs
+	// from the rule's: the backendRef's own CORS filter, or a CORSPolicy
+	// targeting the Backend (which ranks just below the rule's filter).
+	// When set it wins over Route.CORS.
 	CORS            *CORS           `json:"cors,omitempty"`
 	RequestHeaders  *HeaderModifier `json:"requestHeaders,omitempty"`
 	ResponseHeaders *HeaderModifier `json:"responseHeaders,omitempty"`

@@ -22,10 +22,12 @@ type Policy struct {
 	spec Spec // normalised copy
 
 	matcher     *origin.Matcher
-	static      bool // "*" without credentials: ACAO "*" on every response, no Vary
-	reflectAny  bool // echoes (nearly) every origin with credentials
-	echoMethods bool // allowMethods ["*"]: echo Access-Control-Request-Method
-	echoHeaders bool // allowHeaders ["*"]: echo Access-Control-Request-Headers
+	exprs       *origin.Exprs // prefixes and regexes, tried after matcher
+	forward     bool          // ForwardUnmatchedPreflights
+	static      bool          // "*" without credentials: ACAO "*" on every response, no Vary
+	reflectAny  bool          // echoes (nearly) every origin with credentials
+	echoMethods bool          // allowMethods ["*"]: echo Access-Control-Request-Method
+	echoHeaders bool          // allowHeaders ["*"]: echo Access-Control-Request-Headers
 	pna         bool
 
 	allowOriginStar  []string
@@ -57,7 +59,9 @@ type Policy struct {
 // refuse it.
 func Compile(s Spec) (*Policy, []Warning, error) {
 	var c checker
-	origins, patterns := c.origins(s.AllowOrigins, s.AllowCredentials)
+	others := len(s.OriginPrefixes) + len(s.OriginRegexes)
+	origins, patterns := c.origins(s.AllowOrigins, others, s.AllowCredentials)
+	ex := c.exprs(s.OriginPrefixes, s.OriginRegexes, s.AllowCredentials)
 	methods := c.tokens("allowMethods", s.AllowMethods, methodRules)
 	allowHeaders := c.tokens("allowHeaders", s.AllowHeaders, allowHeaderRules)
 	exposeRules := exposeHeaderRules
@@ -76,17 +80,23 @@ func Compile(s Spec) (*Policy, []Warning, error) {
 	}
 	p := &Policy{
 		spec: Spec{
-			AllowOrigins:        origins,
-			AllowMethods:        methods,
-			AllowHeaders:        allowHeaders,
-			ExposeHeaders:       exposeHeaders,
-			AllowCredentials:    s.AllowCredentials,
-			MaxAge:              maxAge,
-			AllowPrivateNetwork: s.AllowPrivateNetwork,
+			AllowOrigins:               origins,
+			AllowMethods:               methods,
+			AllowHeaders:               allowHeaders,
+			ExposeHeaders:              exposeHeaders,
+			AllowCredentials:           s.AllowCredentials,
+			MaxAge:                     maxAge,
+			AllowPrivateNetwork:        s.AllowPrivateNetwork,
+			OriginPrefixes:             ex.prefixes,
+			OriginRegexes:              ex.regexSrc,
+			ForwardUnmatchedPreflights: s.ForwardUnmatchedPreflights,
 		},
 		matcher: origin.NewMatcher(patterns),
+		exprs:   origin.NewExprs(ex.prefixes, ex.regexes),
+		forward: s.ForwardUnmatchedPreflights,
 	}
 	p.precompute(patterns)
+	p.reflectAny = p.reflectAny || ex.anyHost
 	return p, c.warns, nil
 }
 
@@ -151,6 +161,8 @@ func (p *Policy) Spec() Spec {
 	s.AllowMethods = clone(s.AllowMethods)
 	s.AllowHeaders = clone(s.AllowHeaders)
 	s.ExposeHeaders = clone(s.ExposeHeaders)
+	s.OriginPrefixes = clone(s.OriginPrefixes)
+	s.OriginRegexes = clone(s.OriginRegexes)
 	return s
 }
 
@@ -167,4 +179,6 @@ func clone(s []string) []string {
 // as "https://*" with credentials, which reflects every web site served on
 // that scheme and port: the same exposure, so callers that refuse one must
 // refuse the other (rs/cors#197 is the bypass of a guard that did not).
+// An origin prefix or regex that admits arbitrary hosts ("https://",
+// "http", ".*", "https://.*") counts too.
 func (p *Policy) ReflectsAnyOriginWithCredentials() bool { return p.reflectAny }

@@ -65,13 +65,21 @@ func (r Reason) Label() string {
 // are sub-slices of the request's own header lists, cut the same way.
 type Decision struct {
 	// Preflight is true when the request was a CORS preflight; the caller
-	// answers it with Status and never forwards it.
+	// answers it with Status and never forwards it, unless Forward is set.
 	Preflight bool
+	// Forward is set only on a preflight whose origin the policy does not
+	// allow (or that is not a valid origin) when the policy has
+	// ForwardUnmatchedPreflights. The caller then passes the request to
+	// the backend unchanged instead of answering it; the response is
+	// handled like that of an actual request from a disallowed origin
+	// (no Access-Control-* header from the gateway, Vary merged). Status
+	// is 0 and no CORS header is set.
+	Forward bool
 	// Allowed is true when the origin matched (ReasonAllowed).
 	Allowed bool
 	Reason  Reason
 	// Status is the status for a preflight answer: 204 when allowed, 403
-	// when denied. Zero for actual requests.
+	// when denied. Zero for actual requests and forwarded preflights.
 	Status int
 
 	AllowOrigin         []string // Access-Control-Allow-Origin

@@ -41,6 +41,13 @@ const (
 	// WarnInsecureOriginWithCredentials: an http:// origin is allowed with
 	// credentials; any network attacker can impersonate it.
 	WarnInsecureOriginWithCredentials WarningCode = "InsecureOriginWithCredentials"
+	// WarnLookalikeOrigin: an origin prefix or regex also admits origins
+	// on other sites that anyone can register ("https://example.com" as a
+	// prefix admits "https://example.com.evil.net"). The message names one.
+	WarnLookalikeOrigin WarningCode = "LookalikeOrigin"
+	// WarnOriginNeverMatches: an origin prefix can never match an Origin
+	// header a browser sends (upper case, a path or a trailing slash).
+	WarnOriginNeverMatches WarningCode = "OriginNeverMatches"
 )
 
 // Warning is a finding on a configuration that compiled.

@@ -17,15 +17,24 @@ const (
 // noRequest stands in for a nil *Request: a request without headers.
 var noRequest Request
 
-// Evaluate decides how to answer r. It never allocates, never panics, does
-// no formatting and no regular-expression work: every header value in the
+// Evaluate decides how to answer r. It never panics and does no
+// formatting; for policies without origin regexes it never allocates and
+// does no regular-expression work: every header value in the
 // Decision is either precomputed by [Compile] or a sub-slice of r's own
 // header lists, echoed only after validation.
+//
+// Exact and wildcard origins are matched without allocation or regular
+// expressions. Origin prefixes and regexes (Spec.OriginPrefixes,
+// Spec.OriginRegexes) are tried only after they miss: a prefix is a byte
+// comparison, a regex runs its RE2 program, compiled by [Compile], on the
+// validated Origin value.
 //
 // A preflight (see [Request.IsPreflight]) from an allowed origin gets 204
 // with the policy's lists; the method and headers asked for are checked for
 // syntax only, never against the lists, so that the browser reports which
-// one is missing. Anything else is an actual request (Status 0), including
+// one is missing. A preflight from an origin the policy does not allow
+// gets 403, or Forward when Spec.ForwardUnmatchedPreflights is set.
+// Anything else is an actual request (Status 0), including
 // an OPTIONS without Access-Control-Request-Method: the caller forwards it
 // and adds the Decision's headers to the response.
 func (p *Policy) Evaluate(r *Request) Decision {
@@ -64,7 +73,10 @@ func (p *Policy) checkOrigin(values []string) (Reason, []string) {
 	if !ok {
 		return ReasonInvalidOrigin, nil
 	}
-	if !p.matcher.Match(o) {
+	// Exact and wildcard origins first, without allocation; only when
+	// they miss, the literal prefixes and then the precompiled RE2
+	// programs, on the request's own bytes.
+	if !p.matcher.Match(o) && !p.exprs.Match(values[0]) {
 		return ReasonOriginNotAllowed, nil
 	}
 	return ReasonAllowed, values[:1:1]
@@ -78,6 +90,10 @@ func (p *Policy) preflight(r *Request) Decision {
 	reason, allowOrigin := p.checkOrigin(r.Origin)
 	if reason != ReasonAllowed {
 		d.Reason = reason
+		if p.forward {
+			// Istio's unmatchedPreflights FORWARD: the backend answers.
+			d.Status, d.Forward = 0, true
+		}
 		return d
 	}
 	// Browsers send exactly one method token; anything else is not a

@@ -109,3 +109,30 @@ func ExamplePolicy_ReflectsAnyOriginWithCredentials() {
 	// Output:
 	// true ReflectsAnyOriginWithCredentials
 }
+
+// Origin prefixes and regexes exist for compatibility with Istio and FSM.
+// A regex is always matched against the whole origin; a prefix is a
+// literal prefix and nearly always admits look-alike sites, which Compile
+// names.
+func ExampleSpec_originPrefixes() {
+	p, warnings, err := policy.Compile(policy.Spec{
+		OriginPrefixes: []string{"https://example.com"},
+		OriginRegexes:  []string{`https://[a-z]+\.example\.org`},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, w := range warnings {
+		fmt.Println(w.Code, w)
+	}
+	for _, o := range []string{"https://example.com.evil.net", "https://api.example.org", "https://api.example.org.evil.net"} {
+		d := p.Evaluate(&policy.Request{Method: "GET", Origin: []string{o}})
+		fmt.Println(o, d.Allowed)
+	}
+	// Output:
+	// LookalikeOrigin originPrefixes[0] "https://example.com": this prefix also admits "https://example.com.evil.net", a different site that anyone who registers a domain can serve; to allow that one origin list it exactly ("https://example.com"), or "https://*.example.com" for its subdomains
+	// https://example.com.evil.net true
+	// https://api.example.org true
+	// https://api.example.org.evil.net false
+}

@@ -18,9 +18,13 @@ func FuzzEvaluate(f *testing.F) {
 	f.Add("OPTIONS", "HTTPS://A.EXAMPLE.ORG:443", "patch", "a\nb, c", "True")
 	f.Add("OPTIONS", "https://a.com\nhttps://b.com", "GET", ", , , ,", "")
 	f.Add("OPTIONS", "chrome-extension://abc", "GET POST", "a  b", "true\ntrue")
+	f.Add("OPTIONS", "https://app.example.net.evil.net", "PUT", "", "")
+	f.Add("OPTIONS", "https://api.example.org", "PUT", "x-a", "")
+	f.Add("OPTIONS", "https://api.example.org.evil.net", "DELETE", "", "")
+	f.Add("GET", "https://API.example.org", "", "", "")
 	policies := []*Policy{
 		mustCompile(f, listSpec), mustCompile(f, staticSpec), mustCompile(f, reflectSpec),
-		mustCompile(f, pnaSpec), mustCompile(f, bareSpec),
+		mustCompile(f, pnaSpec), mustCompile(f, bareSpec), mustCompile(f, exprSpec), mustCompile(f, forwardSpec),
 	}
 	f.Fuzz(func(t *testing.T, method, org, acrm, acrh, acrpn string) {
 		r := &Request{
@@ -39,7 +43,10 @@ func FuzzEvaluate(f *testing.F) {
 			if d.Allowed != (d.Reason == ReasonAllowed) {
 				t.Fatalf("Allowed = %v with reason %v", d.Allowed, d.Reason)
 			}
-			if d.Preflight && (d.Status == 204) != d.Allowed {
+			if d.Forward && (!d.Preflight || d.Allowed || d.Status != 0 || d.AllowOrigin != nil) {
+				t.Fatalf("forwarded decision %+v", d)
+			}
+			if d.Preflight && !d.Forward && (d.Status == 204) != d.Allowed {
 				t.Fatalf("preflight status %d, allowed %v", d.Status, d.Allowed)
 			}
 			if d.Preflight && !d.Allowed && (d.AllowOrigin != nil || d.AllowCredentials != nil || d.AllowMethods != nil ||
@@ -56,6 +63,13 @@ func FuzzEvaluate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// forwardSpec forwards preflights from origins it does not allow.
+var forwardSpec = Spec{
+	OriginRegexes:              []string{`https://(www|api)\.example\.org(:\d+)?`},
+	AllowCredentials:           true,
+	ForwardUnmatchedPreflights: true,
 }
 
 func lines(s string) []string {

@@ -1,6 +1,9 @@
 // Package policy is corsgate's CORS engine: it compiles a plain [Spec] into an
-// immutable [Policy] whose per-request evaluation does no allocation, no
-// regular-expression work and no formatting.
+// immutable [Policy] whose per-request evaluation does no formatting, and
+// no allocation and no regular-expression work for exact and wildcard
+// origins. Origin regexes (Spec.OriginRegexes, a compatibility form) are
+// compiled once and run only after the exact and wildcard origins and the
+// literal prefixes missed.
 //
 // The package is pure: no I/O, no logging, no net/http server types, no
 // Kubernetes. Every front end (data plane, check, explain, lint, controller)
@@ -30,6 +33,29 @@ type Spec struct {
 	// Accepted with a warning and normalised: a trailing slash or path
 	// ("https://example.com/" becomes "https://example.com").
 	AllowOrigins []string `json:"allowOrigins,omitempty"`
+
+	// OriginPrefixes are literal prefixes of the serialised origin, the
+	// compatibility form of Istio's and FSM's {prefix: ...} StringMatch.
+	// They compare the request's own Origin bytes (after it was checked to
+	// be a single valid origin), case-sensitively, and never match "null".
+	// A prefix nearly always admits look-alike sites: "https://example.com"
+	// also admits "https://example.com.evil.net" (WarnLookalikeOrigin).
+	// Prefer AllowOrigins; "https://" or "http" admit every host.
+	OriginPrefixes []string `json:"originPrefixes,omitempty"`
+
+	// OriginRegexes are RE2 regular expressions that must match the whole
+	// serialised origin: the engine anchors each one as "^(?:" + re + ")$",
+	// so "https://example\.com" never admits "https://example.com.evil.net".
+	// They are compiled once by [Compile] and run, case-sensitively (use
+	// "(?i)" to fold case), only after the exact and wildcard origins and
+	// the prefixes missed. They never match "null". At most 1024 bytes each.
+	OriginRegexes []string `json:"originRegexes,omitempty"`
+
+	// ForwardUnmatchedPreflights makes a preflight whose origin the policy
+	// does not allow a Decision with Forward set, which the data plane
+	// passes to the backend, instead of a local 403 (Istio's
+	// unmatchedPreflights: FORWARD, Envoy's forward_not_matching_preflights).
+	ForwardUnmatchedPreflights bool `json:"forwardUnmatchedPreflights,omitempty"`
 
 	// AllowMethods lists methods for Access-Control-Allow-Methods. "*" (alone)
 	// echoes the requested method. GET, HEAD and POST are always allowed by

@@ -33,11 +33,11 @@ func (c *checker) checkLen(field string, n int, fix string) {
 func index(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }
 
 // origins validates allowOrigins and returns the canonical spellings and
-// the parsed patterns, without duplicates.
-func (c *checker) origins(vals []string, creds bool) ([]string, []origin.Pattern) {
+// the parsed patterns, without duplicates. others counts the origin
+// prefixes and regexes, which "*" cannot be combined with either.
+func (c *checker) origins(vals []string, others int, creds bool) ([]string, []origin.Pattern) {
 	c.checkLen("allowOrigins", len(vals),
 		`use a wildcard pattern such as "https://*.example.com" for many subdomains`)
-	others := 0
 	for _, v := range vals {
 		if v != "*" {
 			others++
