@@ -35,6 +35,9 @@ type runFlags struct {
 	debounce     time.Duration
 	accessLog    bool
 	dp           dataplane.Options
+	// changed reports whether a flag was given on the command line
+	// (flags win over ProxySettings).
+	changed func(name string) bool
 }
 
 func newRunCmd(g *globalFlags) *cobra.Command {
@@ -56,6 +59,7 @@ SIGINT/SIGTERM turn /readyz to 503, stop accepting, let in-flight requests
 finish for up to --drain-timeout and exit 0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.changed = cmd.Flags().Changed
 			return runGateway(cmd.Context(), g, f, cmd.ErrOrStderr())
 		},
 	}
@@ -98,13 +102,14 @@ func runGateway(ctx context.Context, g *globalFlags, f *runFlags, stderr io.Writ
 		src.Files = []config.NamedBytes{{Name: demo.DefaultConfigName, Data: demo.DefaultConfig(f.demoPort, pet.Port)}}
 		log.Info("no -c given: serving the embedded default config", "petstore", "127.0.0.1:"+strconv.Itoa(pet.Port))
 	}
+	settings := startupSettings(src, f.changed, &f.dp)
 	m := metrics.New()
 	f.dp.Logger, f.dp.Metrics = log, m
 	if f.accessLog {
 		f.dp.AccessLog = log
 	}
 	gw := dataplane.New(f.dp)
-	rl := file.NewReloader(src, gw.Apply, file.ReloaderOptions{Logger: log, Metrics: m, Debounce: f.debounce})
+	rl := file.NewReloader(src, warnSettingsChange(settings, log, gw.Apply), file.ReloaderOptions{Logger: log, Metrics: m, Debounce: f.debounce})
 	problems, err := rl.Start()
 	reportProblems(log, stderr, problems)
 	if errs := problems.Errors(); len(errs) > 0 {

@@ -52,6 +52,7 @@ var kinds = []kindEntry{
 	{"v1", "ConfigMap", false, func() any { return new(corev1.ConfigMap) }},
 	{v1alpha1.GroupVersion, "Backend", false, func() any { return new(v1alpha1.Backend) }},
 	{v1alpha1.GroupVersion, "CORSPolicy", false, func() any { return new(v1alpha1.CORSPolicy) }},
+	{v1alpha1.GroupVersion, "ProxySettings", false, func() any { return new(v1alpha1.ProxySettings) }},
 	{v1alpha1.GroupVersion, "APIServerCORS", false, func() any { return new(v1alpha1.APIServerCORS) }},
 	{"networking.istio.io/v1", "Gateway", false, newIstioGateway},
 	{"networking.istio.io/v1", "VirtualService", false, newIstioVirtualService},

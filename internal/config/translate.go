@@ -48,6 +48,7 @@ func Translate(res *Resources, opts Options) (*ir.Snapshot, Problems) {
 	t.translatePolicies(t.policyObjs)
 	t.translateRoutes()
 	snap := t.build()
+	snap.Settings = t.settings()
 	t.addFallbacks(snap)
 	t.problems.Sort()
 	return snap, t.problems
@@ -63,6 +64,8 @@ type translator struct {
 	secrets    map[string]*Object // ns/name
 	configMaps map[string]*Object
 	backendObj map[string]*Object
+	// proxySettings are the ProxySettings objects, in load order.
+	proxySettings []*Object
 
 	policyObjs []*Object              // CORSPolicies, native and converted
 	pol        *policyState           // attached CORSPolicies (translate_policy.go)
@@ -94,6 +97,8 @@ func newTranslator(res *Resources, opts Options) *translator {
 			t.secrets[key(v.Namespace, v.Name)] = o
 		case *corev1.ConfigMap:
 			t.configMaps[key(v.Namespace, v.Name)] = o
+		case *v1alpha1.ProxySettings:
+			t.proxySettings = append(t.proxySettings, o)
 		case *v1alpha1.Backend:
 			t.backendObj[key(v.Namespace, v.Name)] = o
 		case *v1alpha1.CORSPolicy:

@@ -22,6 +22,28 @@ type Snapshot struct {
 	Listeners []*Listener `json:"listeners"`
 	// Backends are every backend any route references, sorted by ID.
 	Backends []*Backend `json:"backends"`
+	// Settings are the limits a ProxySettings object sets; nil when the
+	// configuration has none.
+	Settings *Settings `json:"settings,omitempty"`
+}
+
+// Duration is a time.Duration that reads "1m30s" in JSON.
+type Duration time.Duration
+
+// MarshalText renders the duration like time.Duration.String.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// Settings are configured limits and timeouts. A zero field is unset: the
+// command-line flag or the built-in default applies.
+type Settings struct {
+	Source                        string   `json:"source"`
+	ReadHeaderTimeout             Duration `json:"readHeaderTimeout,omitempty"`
+	IdleTimeout                   Duration `json:"idleTimeout,omitempty"`
+	MaxHeaderBytes                int      `json:"maxHeaderBytes,omitempty"`
+	UpstreamConnectTimeout        Duration `json:"upstreamConnectTimeout,omitempty"`
+	UpstreamResponseHeaderTimeout Duration `json:"upstreamResponseHeaderTimeout,omitempty"`
+	UpstreamTimeout               Duration `json:"upstreamTimeout,omitempty"`
+	MaxIdleConnsPerBackend        int      `json:"maxIdleConnsPerBackend,omitempty"`
 }
 
 // Protocol of a listener.
