@@ -198,6 +198,13 @@ func (p *Pattern) setPort(port string) error {
 		}
 	}
 	n, err := strconv.Atoi(port)
+	if err == nil && len(port) > 1 && port[0] == '0' && n >= 1 && n <= 65535 {
+		// Browsers never write a leading zero, so as written it would
+		// never equal an Origin header; say so rather than guess.
+		_, err := fail(fmt.Sprintf("port %q has a leading zero, which an Origin header never has", port),
+			fmt.Sprintf("write the port as %d", n))
+		return err
+	}
 	if err != nil || n < 1 || n > 65535 {
 		_, err := fail(fmt.Sprintf("port %q is out of range: ports run from 1 to 65535", port), FixForm)
 		return err
