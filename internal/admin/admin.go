@@ -13,6 +13,9 @@
 //	              the last failure with its time and errors)
 //	GET /metrics  Prometheus metrics (when a metrics handler is given)
 //
+// and the web console (console.go): GET / (overview), /playground,
+// /traffic, /api/explain, /api/traffic and /static/.
+//
 // Other methods get 405; HEAD works wherever GET does.
 package admin
 
@@ -27,6 +30,7 @@ import (
 	"time"
 
 	"github.com/corsgate/corsgate/internal/ir"
+	"github.com/corsgate/corsgate/internal/lint"
 	"github.com/corsgate/corsgate/internal/source"
 )
 
@@ -51,6 +55,14 @@ type Options struct {
 	Status StatusSource
 	// Metrics serves /metrics; nil leaves the endpoint out (404).
 	Metrics http.Handler
+	// Traffic feeds the console's traffic panel; nil: the panel says
+	// denied requests are not recorded.
+	Traffic *Traffic
+	// Lint lints the configuration files for the console's overview; it
+	// runs at most once per load attempt. Nil: no lint findings shown.
+	Lint func() *lint.Report
+	// Logger receives console rendering errors. Default: discard.
+	Logger *slog.Logger
 }
 
 // NewHandler returns the admin handler without load status and metrics.
@@ -60,8 +72,12 @@ func NewHandler(g SnapshotSource, ready func() bool) http.Handler {
 
 // New returns the admin handler.
 func New(o Options) http.Handler {
-	h := &handler{src: o.Snapshots, ready: o.Ready, status: o.Status}
+	h := &handler{src: o.Snapshots, ready: o.Ready, status: o.Status, log: o.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
 	mux := http.NewServeMux()
+	newConsole(h, o).register(mux)
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("GET /readyz", h.readyz)
 	mux.HandleFunc("GET /config", h.config)
@@ -75,6 +91,15 @@ type handler struct {
 	src    SnapshotSource
 	ready  func() bool
 	status StatusSource
+	log    *slog.Logger
+}
+
+// snapshot is the active configuration, nil when none is loaded.
+func (h *handler) snapshot() *ir.Snapshot {
+	if h.src == nil {
+		return nil
+	}
+	return h.src.Current()
 }
 
 func (h *handler) healthz(w http.ResponseWriter, _ *http.Request) {

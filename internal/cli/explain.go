@@ -2,17 +2,14 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/corsgate/corsgate/internal/config"
-	"github.com/corsgate/corsgate/internal/dataplane"
+	"github.com/corsgate/corsgate/internal/explain"
 	"github.com/corsgate/corsgate/internal/fetch"
 	"github.com/corsgate/corsgate/internal/ir"
 	"github.com/corsgate/corsgate/internal/probe"
@@ -68,26 +65,10 @@ configuration with errors, no listener for the port).`,
 	return cmd
 }
 
-// explainExchange is one request the browser sends and the gateway's
-// answer to it.
-type explainExchange struct {
-	Kind    fetch.Kind            `json:"kind"`
-	Method  string                `json:"method"`
-	URL     string                `json:"url"`
-	Header  http.Header           `json:"header"`
-	Gateway dataplane.Explanation `json:"gateway"`
-	// Placeholder is set when the browser was handed a placeholder
-	// backend response (200, no headers of its own) plus corsgate's.
-	Placeholder bool `json:"placeholderUpstream,omitempty"`
-	// Note, on a preflight, says when the request it announces is routed
-	// to another rule than the preflight itself.
-	Note string `json:"note,omitempty"`
-}
-
 type explainReport struct {
-	Config    explainConfig     `json:"config"`
-	Exchanges []explainExchange `json:"exchanges"`
-	Result    *fetch.Result     `json:"result"`
+	Config    explainConfig      `json:"config"`
+	Exchanges []explain.Exchange `json:"exchanges"`
+	Result    *fetch.Result      `json:"result"`
 }
 
 type explainConfig struct {
@@ -107,20 +88,20 @@ func runExplain(cmd *cobra.Command, f *explainFlags, rawURL string) error {
 	if err != nil {
 		return err
 	}
-	port, err := explainPort(snap, rawURL, f.listener)
+	port, err := explain.Port(snap, rawURL, f.listener)
+	var nl *explain.NoListenerError
+	if errors.As(err, &nl) && len(nl.Have) > 0 {
+		return fmt.Errorf("%w or pass --listener PORT", err)
+	}
 	if err != nil {
 		return err
 	}
-	rep := &explainReport{Config: explainConfig{Paths: f.configs, Warnings: warnings}}
-	res, err := fetch.Run(fetchRequest(&o), o.Browser, func(out fetch.Outgoing) (fetch.Response, error) {
-		x, resp, err := explainOne(snap, port, out)
-		rep.Exchanges = append(rep.Exchanges, x)
-		return resp, err
-	})
+	x, err := explain.Fetch(snap, port, fetchRequest(&o), o.Browser)
 	if err != nil {
 		return err
 	}
-	rep.Result = res
+	res := x.Result
+	rep := &explainReport{Config: explainConfig{Paths: f.configs, Warnings: warnings}, Exchanges: x.Exchanges, Result: res}
 	if f.json {
 		enc := json.NewEncoder(cmd.OutOrStdout())
 		enc.SetIndent("", "  ")
@@ -156,39 +137,6 @@ func loadForExplain(paths []string) (*ir.Snapshot, []string, error) {
 	return snap, warnings, nil
 }
 
-// explainPort is the listener port for rawURL: --listener, else the URL's
-// port, else the scheme's default. It must exist in snap.
-func explainPort(snap *ir.Snapshot, rawURL string, override int) (int, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return 0, fmt.Errorf("url %q: give an absolute http:// or https:// URL", rawURL)
-	}
-	port := override
-	if port == 0 {
-		port = 80
-		if u.Scheme == "https" {
-			port = 443
-		}
-		if p := u.Port(); p != "" {
-			if port, err = strconv.Atoi(p); err != nil {
-				return 0, fmt.Errorf("url %q: bad port", rawURL)
-			}
-		}
-	}
-	var have []string
-	for _, l := range snap.Listeners {
-		if l.Port == port {
-			return port, nil
-		}
-		have = append(have, fmt.Sprintf("%d (%s)", l.Port, l.Protocol))
-	}
-	if len(have) == 0 {
-		return 0, fmt.Errorf("the configuration has no listener; add a Gateway with a listener")
-	}
-	return 0, fmt.Errorf("no listener on port %d; the configuration listens on %s: put that port in the URL or pass --listener PORT",
-		port, strings.Join(have, ", "))
-}
-
 // fetchRequest is the fetch() call the flags describe (as check builds it).
 func fetchRequest(o *probe.Options) fetch.Request {
 	h := o.Header.Clone()
@@ -203,52 +151,4 @@ func fetchRequest(o *probe.Options) fetch.Request {
 		m = http.MethodPost
 	}
 	return fetch.Request{URL: o.URL, Origin: o.Origin, Method: m, Header: h, Body: o.HasData, Credentials: o.Credentials}
-}
-
-// explainOne asks the data plane about one request the browser sends and
-// builds the response the browser gets.
-func explainOne(snap *ir.Snapshot, port int, out fetch.Outgoing) (explainExchange, fetch.Response, error) {
-	x := explainExchange{Kind: out.Kind, Method: out.Method, URL: out.URL, Header: out.Header}
-	u, err := url.Parse(out.URL)
-	if err != nil {
-		return x, fetch.Response{}, err
-	}
-	r := &http.Request{
-		Method: out.Method, Host: u.Host, Header: out.Header.Clone(), Body: http.NoBody,
-		URL: &url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery},
-	}
-	x.Gateway = dataplane.Explain(snap, port, r)
-	if out.Kind == fetch.Preflight {
-		x.Note = announcedRoute(snap, port, r, &x.Gateway)
-	}
-	resp := fetch.Response{Status: x.Gateway.Status, Header: x.Gateway.Header.Clone()}
-	switch x.Gateway.Action {
-	case dataplane.ActionNoListener:
-		return x, resp, &net.OpError{Op: "dial", Net: "tcp", Err: fmt.Errorf("no corsgate listener on port %d", port)}
-	case dataplane.ActionForward:
-		x.Placeholder, resp.Status = true, http.StatusOK
-	}
-	return x, resp, nil
-}
-
-// announcedRoute says, for a preflight, when the request it announces
-// (its Access-Control-Request-Method, without the preflight headers) is
-// routed to another rule, so that another policy would judge it.
-func announcedRoute(snap *ir.Snapshot, port int, pre *http.Request, e *dataplane.Explanation) string {
-	method := pre.Header.Get("Access-Control-Request-Method")
-	r := pre.Clone(pre.Context())
-	r.Method = method
-	for _, h := range []string{"Access-Control-Request-Method", "Access-Control-Request-Headers", "Access-Control-Request-Private-Network"} {
-		r.Header.Del(h)
-	}
-	actual := dataplane.Explain(snap, port, r)
-	if actual.Route == nil || e.Route == nil || actual.Route.ID == e.Route.ID {
-		return ""
-	}
-	policy := "none"
-	if actual.Policy != nil {
-		policy = "the one at " + actual.Policy.Source
-	}
-	return fmt.Sprintf("the %s request itself is routed to %s (%s), whose CORS policy is %s, not this one: the preflight and the request it announces are judged by different rules; give both rules the same CORS setting (for example one CORSPolicy on the HTTPRoute instead of a rule filter)",
-		method, actual.Route.ID, actual.Route.Source, policy)
 }

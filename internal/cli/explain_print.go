@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/corsgate/corsgate/internal/dataplane"
+	"github.com/corsgate/corsgate/internal/explain"
 	"github.com/corsgate/corsgate/internal/fetch"
 	"github.com/corsgate/corsgate/internal/policy"
 )
@@ -56,7 +57,7 @@ func row(w io.Writer, label, format string, args ...any) {
 	fmt.Fprintf(w, "      %-9s %s\n", label, fmt.Sprintf(format, args...))
 }
 
-func writeGateway(w io.Writer, x *explainExchange) {
+func writeGateway(w io.Writer, x *explain.Exchange) {
 	e := &x.Gateway
 	fmt.Fprintln(w, "    corsgate:")
 	if e.Action == dataplane.ActionRefused {

@@ -20,6 +20,7 @@ import (
 	"github.com/corsgate/corsgate/internal/config"
 	"github.com/corsgate/corsgate/internal/dataplane"
 	"github.com/corsgate/corsgate/internal/demo"
+	"github.com/corsgate/corsgate/internal/lint"
 	"github.com/corsgate/corsgate/internal/metrics"
 	"github.com/corsgate/corsgate/internal/source"
 	"github.com/corsgate/corsgate/internal/source/file"
@@ -66,7 +67,7 @@ finish for up to --drain-timeout and exit 0.`,
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&f.configs, "config", "c", nil, "config file or directory of *.yaml (repeatable)")
 	fl.StringVar(&f.bind, "bind", "127.0.0.1", "address every listener binds to")
-	fl.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:9901", "admin server address (/healthz, /readyz, /config, /metrics); empty disables it")
+	fl.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:9901", "admin server address (web console at /, /healthz, /readyz, /config, /metrics); empty disables it")
 	fl.IntVar(&f.demoPort, "demo-port", 8080, "listener port of the embedded default config")
 	fl.DurationVar(&f.drainTimeout, "drain-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown")
 	fl.BoolVar(&f.watch, "watch", true, "reload when a config file changes (SIGHUP always reloads)")
@@ -105,6 +106,11 @@ func runGateway(ctx context.Context, g *globalFlags, f *runFlags, stderr io.Writ
 	settings := startupSettings(src, f.changed, &f.dp)
 	m := metrics.New()
 	f.dp.Logger, f.dp.Metrics = log, m
+	var traffic *admin.Traffic // the console's panel of denied CORS requests
+	if f.adminAddr != "" {
+		traffic = admin.NewTraffic()
+		f.dp.OnDeniedCORS = traffic.Record
+	}
 	if f.accessLog {
 		f.dp.AccessLog = log
 	}
@@ -124,13 +130,14 @@ func runGateway(ctx context.Context, g *globalFlags, f *runFlags, stderr io.Writ
 	adminCtx, stopAdmin := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopAdmin()
 	if f.adminAddr != "" {
-		h := admin.New(admin.Options{Snapshots: gw, Ready: func() bool { return !draining.Load() }, Status: rl, Metrics: m.Handler()})
+		h := admin.New(admin.Options{Snapshots: gw, Ready: func() bool { return !draining.Load() }, Status: rl, Metrics: m.Handler(),
+			Traffic: traffic, Lint: func() *lint.Report { return lintSource(src) }, Logger: log})
 		addr, _, err := admin.Serve(adminCtx, f.adminAddr, h, log)
 		if err != nil {
 			_ = gw.Shutdown(context.Background())
 			return fmt.Errorf("%w (--admin-addr)", err)
 		}
-		log.Info("admin server", "address", addr)
+		log.Info("admin server", "address", addr, "console", "http://"+addr+"/")
 	}
 	for _, l := range gw.Current().Listeners {
 		log.Info("listening", "address", gw.Addr(l.Port), "protocol", l.Protocol, "listeners", l.Names)
@@ -201,6 +208,14 @@ func serveUntilSignal(ctx context.Context, log *slog.Logger, rl *file.Reloader, 
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// lintSource lints the files src loads, for the console's overview.
+func lintSource(src *file.Source) *lint.Report {
+	if len(src.Paths) > 0 {
+		return lint.Run(src.Paths)
+	}
+	return lint.Lint(config.LoadBytes(src.Files))
 }
 
 // reportProblems prints every problem as FILE:LINE: ... on stderr.

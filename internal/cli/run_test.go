@@ -146,6 +146,30 @@ func TestRunEmbeddedDefault(t *testing.T) {
 	}
 
 	checkObservability(t, adminPort, port, stderr)
+	checkConsole(t, adminPort)
+}
+
+// checkConsole: run wires the web console, its lint findings and its
+// traffic panel (fed by the denied preflight of TestRunEmbeddedDefault).
+func checkConsole(t *testing.T, adminPort int) {
+	t.Helper()
+	base := "http://127.0.0.1:" + strconv.Itoa(adminPort)
+	for path, wants := range map[string][]string{
+		"/":            {"default/petstore/0/0", "https://example.com", "0 errors, 0 warnings"},
+		"/api/traffic": {`"origin": "https://evil.example"`, `"route": "default/petstore/0/0"`},
+	} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range wants {
+			if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+				t.Errorf("GET %s: %d, lacks %q", path, resp.StatusCode, want)
+			}
+		}
+	}
 }
 
 // checkObservability: the three requests of TestRunEmbeddedDefault show in

@@ -30,6 +30,14 @@ type Options struct {
 	// Metrics records requests, upstream latency, endpoint back-offs and
 	// open connections. Default: nil, record nothing.
 	Metrics *metrics.Metrics
+	// OnDeniedCORS, when set, is called once per request whose CORS
+	// outcome is denied (the cors metric label denied_origin,
+	// denied_method or denied_header), after its response was written, on
+	// the request's goroutine: it must be quick, safe for concurrent use,
+	// and bound what it keeps (DeniedCORS.Origin is the client's). The
+	// admin console's traffic panel is fed this way. Default: nil, nothing
+	// is called and nothing is built.
+	OnDeniedCORS func(DeniedCORS)
 
 	// ReadHeaderTimeout bounds reading a request's headers. Default 10s.
 	ReadHeaderTimeout time.Duration
@@ -118,6 +126,7 @@ type Gateway struct {
 	log     *slog.Logger
 	access  *slog.Logger // nil: no access log
 	metrics *metrics.Metrics
+	denyFn  func(DeniedCORS) // Options.OnDeniedCORS; nil: none
 	proxy   *httputil.ReverseProxy
 	denied  rateLimiter // for the "origin not allowed" lines
 
@@ -142,6 +151,7 @@ func New(opts Options) *Gateway {
 		log:       opts.Logger,
 		access:    opts.AccessLog,
 		metrics:   opts.Metrics,
+		denyFn:    opts.OnDeniedCORS,
 		denied:    newRateLimiter(deniedLogBurst, deniedLogEvery),
 		listeners: make(map[int]*listener),
 		backends:  make(map[string]*backendState),

@@ -37,6 +37,9 @@ func (g *Gateway) finish(r *http.Request, ls *listenerState, st *reqState, statu
 	if o == metrics.DeniedOrigin {
 		g.logDeniedOrigin(r, ls, st)
 	}
+	if g.denyFn != nil && (o == metrics.DeniedOrigin || o == metrics.DeniedMethod || o == metrics.DeniedHeader) {
+		g.reportDenied(r, ls, st)
+	}
 	if g.access != nil {
 		g.logAccess(r, ls, st, status, o, start)
 	}
@@ -101,6 +104,33 @@ func (g *Gateway) logDeniedOrigin(r *http.Request, ls *listenerState, st *reqSta
 		slog.String("route", routeLabel(st)), slog.String("listener", listener),
 		slog.Bool("preflight", st.dec.Preflight), slog.String("reason", st.dec.Reason.Label()),
 		slog.Uint64("suppressed", suppressed))
+}
+
+// DeniedCORS describes a request whose CORS outcome was denied, for
+// [Options.OnDeniedCORS].
+type DeniedCORS struct {
+	// Listener is the listener's port, as in the metrics label.
+	Listener string
+	// Route is the route ID, or metrics.RouteNone when no route matched
+	// (a Gateway's fallback policy answered).
+	Route string
+	// Origin is the request's first Origin header as sent: client-supplied
+	// and unbounded (up to the header size limit).
+	Origin string
+	// Preflight is true for a preflight (answered 403 by the gateway).
+	Preflight bool
+	// Reason is the engine's reason label: origin_not_allowed,
+	// invalid_origin, invalid_request_method or invalid_request_headers.
+	Reason string
+}
+
+func (g *Gateway) reportDenied(r *http.Request, ls *listenerState, st *reqState) {
+	d := DeniedCORS{Route: routeLabel(st), Origin: firstValue(r.Header[policy.HeaderOrigin]),
+		Preflight: st.dec.Preflight, Reason: st.dec.Reason.Label()}
+	if ls != nil {
+		d.Listener = ls.label
+	}
+	g.denyFn(d)
 }
 
 // routeLabel names the route of st for logs: its ID, or metrics.RouteNone

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -196,4 +197,57 @@ func waitGauge(t *testing.T, m *metrics.Metrics, labels map[string]string, want 
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Errorf("%s %v never became %v", metrics.OpenConnections, labels, want)
+}
+
+func TestOnDeniedCORS(t *testing.T) {
+	b := newTestBackend(t, "b", nil)
+	r := newRoute("api", prefixMatch("/api"), weighted(b.irBackend(), 1))
+	r.CORS = compileCORS(t, strictSpec)
+	var (
+		mu  sync.Mutex
+		got []DeniedCORS
+	)
+	g := startGateway(t, newSnapshot(1, httpListener(7, vhost("", r))), Options{OnDeniedCORS: func(d DeniedCORS) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, d)
+	}})
+	c := newClient(t)
+	url := baseURL(t, g, 7) + "/api"
+	evil := "https://evil.example"
+	do(t, c, "GET", url, nil)                                    // not CORS
+	do(t, c, "GET", url, map[string]string{"Origin": appOrigin}) // allowed
+	do(t, c, "GET", url, map[string]string{"Origin": evil})
+	do(t, c, "OPTIONS", url, map[string]string{"Origin": evil, policy.HeaderRequestMethod: "PUT"})
+	do(t, c, "OPTIONS", url, map[string]string{"Origin": appOrigin, policy.HeaderRequestMethod: "P T"})
+	do(t, c, "OPTIONS", url, map[string]string{"Origin": appOrigin, policy.HeaderRequestMethod: "PUT"}) // allowed
+	want := []DeniedCORS{
+		{Listener: "7", Route: "api", Origin: evil, Reason: "origin_not_allowed"},
+		{Listener: "7", Route: "api", Origin: evil, Preflight: true, Reason: "origin_not_allowed"},
+		{Listener: "7", Route: "api", Origin: appOrigin, Preflight: true, Reason: "invalid_request_method"},
+	}
+	// The hook runs after the response was written: wait for the last one.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= len(want) {
+			break
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != len(want) {
+		t.Fatalf("OnDeniedCORS called %d times, want %d: %+v", len(got), len(want), got)
+	}
+	// A forwarded request's hook may run after the next request's.
+	count := map[DeniedCORS]int{}
+	for _, d := range got {
+		count[d]++
+	}
+	for _, d := range want {
+		if count[d] != 1 {
+			t.Errorf("OnDeniedCORS got %+v %d times, want once; all calls: %+v", d, count[d], got)
+		}
+	}
 }
