@@ -38,3 +38,22 @@ unit:
 FUZZTIME ?= 10s
 fuzz-smoke:
 	./scripts/fuzz-smoke.sh $(FUZZTIME)
+
+# Benchmarks (issue 8). They live in the separate module bench/ (its own
+# go.mod, so rs/cors, jub0bs/cors and benchstat never enter ours) and are
+# never part of `make test`. Results land in bench/results/; the method and
+# the latest tables are in docs/performance.md.
+.PHONY: bench-engine bench bench-scale
+
+# Engine micro-benchmarks vs rs/cors and jub0bs/cors, interleaved rounds.
+bench-engine:
+	cd bench && ./run-engine.sh
+
+# Gateway load benchmark vs nginx and Caddy with wrk on 127.0.0.1
+# (installs nginx, caddy and wrk with apt when missing).
+bench:
+	cd bench && ./run-load.sh
+
+# Translate time, snapshot memory and per-request cost at 10 to 10,000 routes.
+bench-scale:
+	cd bench && ./run-scale.sh
