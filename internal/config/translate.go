@@ -153,6 +153,7 @@ func (t *translator) build() *ir.Snapshot {
 	for _, p := range ports {
 		il := byPort[p]
 		il.Hosts = virtualHosts(t.hosts[p])
+		il.Index = ir.NewHostIndex(il.Hosts)
 		snap.Listeners = append(snap.Listeners, il)
 	}
 	used := map[string]bool{}

@@ -149,3 +149,20 @@ func lineHasToken(line, tok string) bool {
 	}
 	return false
 }
+
+// denyBodies holds the body of a denied preflight for each engine reason,
+// built once so that a denied preflight allocates nothing.
+var denyBodies = func() (b [32]string) {
+	for i := range b {
+		b[i] = preflightDeny + policy.Reason(i).String()
+	}
+	return b
+}()
+
+// denyBody returns the denied-preflight body for r.
+func denyBody(r policy.Reason) string {
+	if int(r) < len(denyBodies) {
+		return denyBodies[r]
+	}
+	return preflightDeny + r.String()
+}

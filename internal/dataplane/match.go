@@ -71,14 +71,51 @@ func findRoute(l *ir.Listener, host string, r *http.Request) *ir.Route {
 }
 
 func findRouteFor(l *ir.Listener, host string, r *http.Request, method string) *ir.Route {
+	if x := l.Index; x != nil {
+		return findIndexed(x, host, r, method)
+	}
 	for _, vh := range l.Hosts {
 		if !hostMatches(vh.Hostname, host) {
 			continue
 		}
-		for _, rt := range vh.Routes {
-			if matchRequest(&rt.Match, r, method) {
+		if rt := firstMatch(vh, r, method); rt != nil {
+			return rt
+		}
+	}
+	return nil
+}
+
+// findIndexed visits the same hosts in the same order as the scan in
+// findRouteFor (exact, wildcards by longer suffix, catch-all) through map
+// lookups, so the cost depends on the request host's labels, not on how
+// many hosts the listener has.
+func findIndexed(x *ir.HostIndex, host string, r *http.Request, method string) *ir.Route {
+	if vh := x.Exact[host]; vh != nil {
+		if rt := firstMatch(vh, r, method); rt != nil {
+			return rt
+		}
+	}
+	for i := 0; i < len(host)-1; i++ {
+		if host[i] != '.' || i == 0 || host[i-1] == '.' {
+			continue
+		}
+		if vh := x.Wildcard[host[i+1:]]; vh != nil {
+			if rt := firstMatch(vh, r, method); rt != nil {
 				return rt
 			}
+		}
+	}
+	if x.Any != nil {
+		return firstMatch(x.Any, r, method)
+	}
+	return nil
+}
+
+// firstMatch returns the first route of vh that matches r.
+func firstMatch(vh *ir.VirtualHost, r *http.Request, method string) *ir.Route {
+	for _, rt := range vh.Routes {
+		if matchRequest(&rt.Match, r, method) {
+			return rt
 		}
 	}
 	return nil

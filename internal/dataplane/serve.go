@@ -174,7 +174,7 @@ func (g *Gateway) answerPreflight(w http.ResponseWriter, st *reqState) int {
 		w.WriteHeader(status)
 		return status
 	}
-	writeText(w, status, preflightDeny+d.Reason.String())
+	writeText(w, status, denyBody(d.Reason))
 	return status
 }
 

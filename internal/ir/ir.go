@@ -71,6 +71,9 @@ type Listener struct {
 	// A request tries them in order and falls through to the next host
 	// when no route of a more specific host matches.
 	Hosts []*VirtualHost `json:"hosts"`
+	// Index finds the hosts that match a request host without scanning
+	// Hosts; nil means scan (see NewHostIndex).
+	Index *HostIndex `json:"-"`
 	// Fallback holds the CORS policies attached to the Gateways (or
 	// Gateway listeners) served here, for requests that match no route:
 	// one entry per Gateway listener with such a policy, keyed by that
@@ -245,4 +248,41 @@ type BackendTLS struct {
 	InsecureSkipVerify bool   `json:"insecureSkipVerify,omitempty"`
 	CAPEM              []byte `json:"-"`
 	SNI                string `json:"sni,omitempty"`
+}
+
+// HostIndex is a lookup structure over a listener's Hosts, so the cost of
+// finding a request's virtual hosts does not grow with their number.
+type HostIndex struct {
+	// Exact maps a lower-case hostname to its host.
+	Exact map[string]*VirtualHost
+	// Wildcard maps the suffix of a "*.suffix" host ("example.com") to it.
+	// A request host tries its suffixes from the longest (after its first
+	// dot) to the shortest, which is the "longer wildcard first" order.
+	Wildcard map[string]*VirtualHost
+	// Any is the catch-all host "", or nil.
+	Any *VirtualHost
+}
+
+// NewHostIndex indexes hosts (lower-case hostnames, as the translator
+// writes them). When two hosts share a hostname the first wins, as a scan
+// of Hosts would have it.
+func NewHostIndex(hosts []*VirtualHost) *HostIndex {
+	x := &HostIndex{Exact: map[string]*VirtualHost{}, Wildcard: map[string]*VirtualHost{}}
+	for _, vh := range hosts {
+		switch {
+		case vh.Hostname == "":
+			if x.Any == nil {
+				x.Any = vh
+			}
+		case len(vh.Hostname) > 2 && vh.Hostname[:2] == "*.":
+			if _, ok := x.Wildcard[vh.Hostname[2:]]; !ok {
+				x.Wildcard[vh.Hostname[2:]] = vh
+			}
+		default:
+			if _, ok := x.Exact[vh.Hostname]; !ok {
+				x.Exact[vh.Hostname] = vh
+			}
+		}
+	}
+	return x
 }
