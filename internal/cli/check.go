@@ -143,6 +143,12 @@ func writeResult(w io.Writer, r *fetch.Result) {
 		}
 	}
 	fmt.Fprintln(w)
+	writeVerdict(w, r)
+}
+
+// writeVerdict prints the one-line verdict and, for BLOCKED, the browser's
+// console message and the fix; check and explain end their output with it.
+func writeVerdict(w io.Writer, r *fetch.Result) {
 	if r.Verdict == fetch.Allowed {
 		fmt.Fprintf(w, "ALLOWED: fetch() resolves and the script can read the %d response from %s\n", r.Status, r.FinalURL)
 		for _, warn := range r.Warnings {

@@ -40,16 +40,7 @@ func writeExplanation(w io.Writer, rep *explainReport) {
 		}
 	}
 	fmt.Fprintln(w)
-	if r.Verdict == fetch.Allowed {
-		fmt.Fprintf(w, "ALLOWED: fetch() resolves and the script can read the %d response from %s\n", r.Status, r.FinalURL)
-		for _, warn := range r.Warnings {
-			fmt.Fprintf(w, "warning: %s\n", warn)
-		}
-		return
-	}
-	fmt.Fprintf(w, "BLOCKED: fetch() rejects with a TypeError; %s:\n", consoleName(r.Browser))
-	fmt.Fprintf(w, "  %s\n", r.Failure.Message)
-	fmt.Fprintf(w, "fix: %s\n", r.Failure.Fix)
+	writeVerdict(w, r)
 }
 
 // row prints one "label  text" line of the gateway section.
