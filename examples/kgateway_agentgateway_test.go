@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/corsgate/corsgate/internal/testutil"
 )
 
 // petstore is the kgateway sample app: a JSON API that sends no CORS
@@ -71,7 +73,7 @@ func (h hostTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // HTTPRoute CORS filter with a ResponseHeaderModifier adding CORS headers
 // by hand, and a TrafficPolicy on the same route.
 func TestMigrationKgatewayPetstore(t *testing.T) {
-	gw := migFreePort(t)
+	gw := testutil.FreePort(t)
 	dir := migCopy(t, "kgateway-petstore", map[int]int{8080: gw, 9000: petstore(t)})
 	stderr := migRun(t, dir)
 	for _, w := range []string{
@@ -116,7 +118,7 @@ func TestMigrationKgatewayPetstore(t *testing.T) {
 // variant: a TrafficPolicy on the Gateway merged (mergeStrategy Union)
 // with a CORSPolicy on a route, as Gloo's corsPolicyMergeSettings UNION.
 func TestMigrationKgatewayPetstoreUnion(t *testing.T) {
-	gw := migFreePort(t)
+	gw := testutil.FreePort(t)
 	dir := migCopy(t, "kgateway-petstore", map[int]int{8080: gw, 9000: petstore(t)})
 	files, _ := filepath.Glob("kgateway-petstore/union/*.yaml")
 	for _, f := range files {
@@ -157,7 +159,7 @@ func TestMigrationKgatewayPetstoreUnion(t *testing.T) {
 // front of a backend that answers allow-all CORS itself. corsgate's policy
 // must win: the backend's Access-Control-* headers never reach the client.
 func TestMigrationAgentgatewayHTTPBin(t *testing.T) {
-	gw := migFreePort(t)
+	gw := testutil.FreePort(t)
 	dir := migCopy(t, "agentgateway-httpbin", map[int]int{8080: gw, 8000: httpbin(t)})
 	migRun(t, dir)
 	const ex, other = "https://example.com", "https://notallowed.com"
@@ -222,7 +224,7 @@ func TestMigrationAgentgatewayHTTPBin(t *testing.T) {
 // to a disallowed origin, without its Access-Control-* headers (the
 // gateway stays the only CORS authority) and with the preflight Vary.
 func TestForwardUnmatchedPreflights(t *testing.T) {
-	gw := migFreePort(t)
+	gw := testutil.FreePort(t)
 	dir := t.TempDir()
 	cfg := `apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway

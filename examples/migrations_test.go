@@ -7,7 +7,6 @@ package examples
 // absent), Vary and the body.
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -26,40 +25,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/corsgate/corsgate/internal/cli"
+	"github.com/corsgate/corsgate/internal/testutil"
 )
 
-// migBuffer is a goroutine-safe buffer for the gateway's stderr.
-type migBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (m *migBuffer) Write(p []byte) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.b.Write(p)
-}
-
-func (m *migBuffer) String() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.b.String()
-}
-
-func migFreePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+// migBuffer collects output written from other goroutines.
+type migBuffer = testutil.SyncBuffer
 
 // migCopy copies example's YAML files into a temp dir, replacing each
 // whole number key of ports by its value.
@@ -89,7 +63,7 @@ func migCopy(t *testing.T, example string, ports map[int]int) string {
 // stderr once /readyz answers 200.
 func migRun(t *testing.T, dir string) *migBuffer {
 	t.Helper()
-	admin := strconv.Itoa(migFreePort(t))
+	admin := strconv.Itoa(testutil.FreePort(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr := &migBuffer{}
 	done := make(chan int, 1)
@@ -211,7 +185,7 @@ const (
 // TestMigrationFSMPipy serves examples/fsm-pipy: the cors-policy
 // PluginConfigs with exact, prefix and regex origins, maxAge 24h and 1m30s.
 func TestMigrationFSMPipy(t *testing.T) {
-	gw := migFreePort(t)
+	gw := testutil.FreePort(t)
 	dir := migCopy(t, "fsm-pipy", map[int]int{8080: gw, 9080: migBackend(t, "pipy-ok"), 9081: migBackend(t, "httpbin")})
 	stderr := migRun(t, dir)
 	for _, w := range []string{
@@ -253,7 +227,7 @@ func TestMigrationFSMPipy(t *testing.T) {
 // TestMigrationIstioASM serves examples/istio-asm: the bookinfo details
 // VirtualService with a corsPolicy for a frontend on another port.
 func TestMigrationIstioASM(t *testing.T) {
-	gw := migFreePort(t)
+	gw := testutil.FreePort(t)
 	front := migServe(t, http.FileServer(http.Dir("istio-asm/frontend")), nil)
 	dir := migCopy(t, "istio-asm", map[int]int{8080: gw, 8081: front, 9080: migBackend(t, "details"), 9081: migBackend(t, "productpage")})
 	migRun(t, dir)
@@ -296,7 +270,7 @@ func TestMigrationKubeAPIServer(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"kind":"APIVersions","versions":["v1"],"path":%q,"tls":%t}`, r.URL.Path, r.TLS != nil)
 	}), serverTLS)
-	gw := migFreePort(t)
+	gw := testutil.FreePort(t)
 	dir := migCopy(t, "kube-apiserver", map[int]int{8001: gw, 6443: api})
 	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-root-ca.crt, namespace: kube-system}\ndata:\n  ca.crt: " + strconv.Quote(string(caPEM)) + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "ca.yaml"), []byte(cm), 0o600); err != nil {

@@ -1,48 +1,21 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/corsgate/corsgate/internal/testutil"
 )
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a running
-// command and the reads of the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+// syncBuffer collects output written from other goroutines.
+type syncBuffer = testutil.SyncBuffer
 
 // startRun runs `corsgate run args...` in-process until the test ends and
 // waits for /readyz.
@@ -86,7 +59,7 @@ func startRun(t *testing.T, adminPort int, args ...string) *syncBuffer {
 // TestRunEmbeddedDefault is the README's first command end to end: the
 // embedded config, the demo petstore, and the three printed curl requests.
 func TestRunEmbeddedDefault(t *testing.T) {
-	port, adminPort := freePort(t), freePort(t)
+	port, adminPort := testutil.FreePort(t), testutil.FreePort(t)
 	stderr := startRun(t, adminPort, "--demo-port", strconv.Itoa(port))
 	base := "http://127.0.0.1:" + strconv.Itoa(port) + "/pets"
 	for _, want := range []string{"Access-Control-Request-Method: PUT", "Origin: https://evil.example", "curl -si " + base + " -H 'Origin: https://example.com'"} {

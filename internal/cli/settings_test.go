@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/corsgate/corsgate/internal/testutil"
 )
 
 // TestProxySettings: limits come from a ProxySettings object unless the
@@ -35,7 +37,7 @@ func TestProxySettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			port := freePort(t)
+			port := testutil.FreePort(t)
 			dir := t.TempDir()
 			cfg := fmt.Sprintf(`apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
@@ -67,7 +69,7 @@ spec:
 			if err := os.WriteFile(filepath.Join(dir, "gw.yaml"), []byte(cfg), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			startRun(t, freePort(t), append([]string{"-c", dir}, tt.flags...)...)
+			startRun(t, testutil.FreePort(t), append([]string{"-c", dir}, tt.flags...)...)
 			resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/")
 			if err != nil {
 				t.Fatal(err)

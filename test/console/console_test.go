@@ -1,7 +1,6 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -11,9 +10,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/corsgate/corsgate/internal/testutil"
 
 	"github.com/chromedp/chromedp"
 
@@ -104,26 +104,13 @@ func startStack(t *testing.T) *stack {
 	t.Cleanup(func() { cancel(); <-done })
 	adminURL := "http://" + adminAddr
 
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	yaml := fmt.Sprintf(gatewayYAML, port, adminURL, backend.Listener.Addr().(*net.TCPAddr).Port)
 	src.Files = []config.NamedBytes{{Name: "console.yaml", Data: []byte(yaml)}}
 	if problems, err := rl.Start(); err != nil {
 		t.Fatalf("start the gateway: %v\n%v", err, problems)
 	}
 	return &stack{adminURL: adminURL, gatewayURL: fmt.Sprintf("http://127.0.0.1:%d", port)}
-}
-
-// freePort returns a loopback port that was free a moment ago: the
-// playground picks the listener by the URL's port, so the configuration
-// names the real one.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // startBrowser starts headless Chromium with a fresh profile. Failing to
@@ -318,20 +305,5 @@ func saveScreenshot(t *testing.T, ctx context.Context, path string) {
 	t.Logf("screenshot: %s", path)
 }
 
-// lockedBuffer collects Chromium's output from its own goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer collects output written from other goroutines.
+type lockedBuffer = testutil.SyncBuffer

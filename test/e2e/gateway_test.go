@@ -9,11 +9,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/corsgate/corsgate/internal/testutil"
 )
 
 // gatewayTemplate is the suite's configuration; see the comments in it.
@@ -58,23 +59,8 @@ func renderConfig(t *testing.T, cfg gatewayConfig) string {
 	return dir
 }
 
-// lockedBuffer collects the gateway's output for failure reports.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer collects output written from other goroutines.
+type lockedBuffer = testutil.SyncBuffer
 
 // startGateway runs `corsgate run -c dir` with its admin server on
 // adminPort until the test ends, waits for /readyz, and returns the process

@@ -7,17 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/corsgate/corsgate/internal/testutil"
 )
 
 // binary is the corsgate executable TestMain builds for every test.
@@ -42,32 +42,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// logBuffer keeps a process's stderr.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// tail returns the last n bytes of the log, for failure messages.
-func (l *logBuffer) tail(n int) string {
-	s := l.String()
-	if len(s) > n {
-		s = "..." + s[len(s)-n:]
-	}
-	return s
-}
+// logBuffer collects output written from other goroutines.
+type logBuffer = testutil.SyncBuffer
 
 // gateway is a running corsgate process.
 type gateway struct {
@@ -108,9 +84,9 @@ func startGateway(t *testing.T, cfg string, args ...string) *gateway {
 	select {
 	case g.admin = <-adminAddr:
 	case <-g.exited:
-		t.Fatalf("corsgate exited at start-up (%v):\n%s", g.err, g.log.tail(4000))
+		t.Fatalf("corsgate exited at start-up (%v):\n%s", g.err, g.log.Tail(4000))
 	case <-time.After(20 * time.Second):
-		t.Fatalf("no admin server address logged within 20s:\n%s", g.log.tail(4000))
+		t.Fatalf("no admin server address logged within 20s:\n%s", g.log.Tail(4000))
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -119,7 +95,7 @@ func startGateway(t *testing.T, cfg string, args ...string) *gateway {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("/readyz not 200 within 10s:\n%s", g.log.tail(4000))
+	t.Fatalf("/readyz not 200 within 10s:\n%s", g.log.Tail(4000))
 	return nil
 }
 
@@ -197,7 +173,7 @@ func (g *gateway) waitExit(t *testing.T, within time.Duration) int {
 	select {
 	case <-g.exited:
 	case <-time.After(within):
-		t.Fatalf("corsgate still running %v after the signal:\n%s", within, g.log.tail(4000))
+		t.Fatalf("corsgate still running %v after the signal:\n%s", within, g.log.Tail(4000))
 	}
 	var ee *exec.ExitError
 	if errors.As(g.err, &ee) {
@@ -207,16 +183,6 @@ func (g *gateway) waitExit(t *testing.T, within time.Duration) int {
 		t.Fatalf("wait: %v", g.err)
 	}
 	return 0
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // writeAtomic replaces path the way editors and Kubernetes do: write a

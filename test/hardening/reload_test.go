@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/corsgate/corsgate/internal/testutil"
 )
 
 const appOrigin = "https://app.test"
@@ -100,7 +102,7 @@ func TestReloadsUnderLoad(t *testing.T) {
 	}
 	defer busy.Close()
 	busyPort := busy.Addr().(*net.TCPAddr).Port
-	mainPort, extraPort := freePort(t), freePort(t)
+	mainPort, extraPort := testutil.FreePort(t), testutil.FreePort(t)
 	path := filepath.Join(t.TempDir(), "gateway.yaml")
 	cfg := config{mainPort: mainPort, backendPort: backends[0], version: "v0", allowOrigin: appOrigin}
 	writeAtomic(t, path, cfg.String())
@@ -156,7 +158,7 @@ func TestReloadsUnderLoad(t *testing.T) {
 		t.Errorf("exit %d after SIGTERM", code)
 	}
 	if strings.Contains(g.log.String(), "panic") {
-		t.Errorf("the gateway panicked:\n%s", g.log.tail(4000))
+		t.Errorf("the gateway panicked:\n%s", g.log.Tail(4000))
 	}
 }
 
@@ -230,7 +232,7 @@ func waitReload(t *testing.T, g *gateway, what string, ok func(reloadStatus, str
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %s within 10s; /config:\n%s\nlog:\n%s", what, body, g.log.tail(3000))
+			t.Fatalf("no %s within 10s; /config:\n%s\nlog:\n%s", what, body, g.log.Tail(3000))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

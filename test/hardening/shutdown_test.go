@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/corsgate/corsgate/internal/testutil"
 )
 
 // TestShutdownUnderLoadLosesNothing: SIGTERM while requests flow, some of
@@ -25,7 +27,7 @@ func TestShutdownUnderLoadLosesNothing(t *testing.T) {
 		}
 		return 20 * time.Millisecond
 	})
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	path := filepath.Join(t.TempDir(), "gateway.yaml")
 	writeAtomic(t, path, config{mainPort: port, backendPort: portOf(be), version: "v1", allowOrigin: appOrigin}.String())
 	g := startGateway(t, path, "--drain-timeout", "10s")
@@ -134,7 +136,7 @@ func waitCount(t *testing.T, n *atomic.Int64, want int64) {
 // configuration with every error (FILE:LINE) and a non-zero exit status,
 // and binds nothing.
 func TestInvalidConfigAtStartup(t *testing.T) {
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	path := filepath.Join(t.TempDir(), "gateway.yaml")
 	cfg := config{mainPort: port, backendPort: 1, version: "v1", allowOrigin: "example.com"}.String()
 	cfg = strings.Replace(cfg, "protocol: HTTP}", "protocol: UDP}", 1)
