@@ -25,7 +25,7 @@ import (
 
 // chromiumPath is Debian's chromium package (scripts/test-deps.sh installs
 // it when it is missing).
-const chromiumPath = "/usr/bin/chromium"
+const chromiumPath = testutil.ChromiumPath
 
 // Time limits; every wait of the test is bounded by one of these.
 const (
@@ -118,20 +118,7 @@ func startStack(t *testing.T) *stack {
 func startBrowser(t *testing.T) context.Context {
 	t.Helper()
 	out := &lockedBuffer{}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(out),
-	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), testutil.ChromiumOptions(t.TempDir(), out)...)
 	ctx, cancelBrowser := chromedp.NewContext(actx)
 	t.Cleanup(func() {
 		cancelBrowser()

@@ -13,11 +13,12 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/corsgate/corsgate/internal/testutil"
 )
 
 // chromiumPath is Debian's chromium package, which scripts/test-deps.sh
 // installs when it is missing.
-const chromiumPath = "/usr/bin/chromium"
+const chromiumPath = testutil.ChromiumPath
 
 // Time limits. Every wait of the suite is bounded by one of these.
 const (
@@ -39,22 +40,10 @@ type browser struct {
 func startBrowser(t *testing.T, home string) *browser {
 	t.Helper()
 	out := &lockedBuffer{}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), testutil.ChromiumOptions(t.TempDir(), out,
 		chromedp.Flag("host-resolver-rules", "MAP *.test 127.0.0.1"),
-		chromedp.UserDataDir(t.TempDir()),
 		chromedp.Env("HOME="+home),
-		chromedp.CombinedOutput(out),
-	)
+	)...)
 	ctx, cancelBrowser := chromedp.NewContext(actx)
 	t.Cleanup(func() {
 		cancelBrowser()
