@@ -50,8 +50,16 @@ build_apiserver() {
 	log "resolving kube-apiserver $KUBE_VERSION dependencies (staging modules at $STAGING_VERSION)"
 	(cd "$dir" && go mod tidy >&2)
 	log "building kube-apiserver $KUBE_VERSION (cold: 10-25 min)"
-	(cd "$dir" && go build -trimpath -ldflags=-s -o "$assets/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver >&2)
+	(cd "$dir" && go build -trimpath -ldflags="-s $(version_ldflags)" -o "$assets/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver >&2)
 	mv "$assets/kube-apiserver.tmp" "$assets/kube-apiserver"
+}
+
+# version_ldflags stamps the release into the binary (what `go build` of a
+# module cannot know), so /version and --version report it.
+version_ldflags() {
+	local v=k8s.io/component-base/version minor="${KUBE_VERSION#v1.}"
+	minor="${minor%%.*}"
+	echo "-X $v.gitVersion=$KUBE_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean"
 }
 
 build_etcd() {

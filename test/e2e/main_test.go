@@ -3,9 +3,9 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/corsgate/corsgate/internal/testutil"
 )
 
 // corsgateBin is the gateway binary TestMain builds once for the suite.
@@ -24,10 +24,8 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	corsgateBin = filepath.Join(dir, "corsgate")
-	build := exec.Command("go", "build", "-o", corsgateBin, "github.com/corsgate/corsgate/cmd/corsgate")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: building corsgate failed: %v\n%s", err, out)
+	if corsgateBin, err = testutil.BuildCorsgate(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
 	return m.Run()
