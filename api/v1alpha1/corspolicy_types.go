@@ -22,19 +22,61 @@ import (
 // or listener also answer requests that match no route. Two policies on
 // the same target at the same level: the older (creationTimestamp, then
 // namespace/name) wins; the other is reported as Conflicted.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories=corsgate,shortName=corspol
+// +kubebuilder:printcolumn:name="Accepted",type=string,JSONPath=`.status.conditions[?(@.type=="Accepted")].status`
+// +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.targetRefs[0].name`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type CORSPolicy struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
 	Spec CORSPolicySpec `json:"spec"`
+	// Status is written by the controller; files may leave it out.
+	// +optional
+	Status CORSPolicyStatus `json:"status,omitempty,omitzero"`
 }
+
+// CORSPolicyStatus says whether the controller accepted the policy.
+type CORSPolicyStatus struct {
+	// Conditions: Accepted (True when the policy compiled and attached;
+	// False with the reason and a message naming the field to fix).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// CORSPolicyList is a list of CORSPolicy objects.
+//
+// +kubebuilder:object:root=true
+type CORSPolicyList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []CORSPolicy `json:"items"`
+}
+
+// The CEL rules on CORSPolicySpec mirror what internal/policy and
+// internal/config refuse, so that the API server turns away what the
+// controller would only report in status. allowOrigins is invisible to CEL
+// (each entry is a string or an object, which CEL cannot type); the rule
+// that refuses "*" with allowCredentials is a schema rule added by
+// api/v1alpha1/internal/crdpatch.
+//
+// +kubebuilder:validation:XValidation:rule="!(has(self.allowCredentials) && self.allowCredentials && has(self.exposeHeaders) && self.exposeHeaders.exists(h, h == '*'))",message="exposeHeaders \"*\" is not a wildcard when allowCredentials is true (browsers read it as a header named \"*\"); list the header names to expose instead."
 
 // CORSPolicySpec is the Gateway API HTTPCORSFilter plus corsgate's
 // extensions.
 type CORSPolicySpec struct {
-	// TargetRefs name what the policy applies to.
-	// +kubebuilder:validation:MinItems=1
+	// TargetRefs name what the policy applies to: Gateways or HTTPRoutes
+	// (group gateway.networking.k8s.io, optionally one listener or rule by
+	// sectionName) and Backends (group corsgate.dev), in the policy's
+	// namespace.
 	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:XValidation:rule="self.size() >= 1",message="targetRefs must name at least one Gateway, HTTPRoute or Backend, e.g. {group: gateway.networking.k8s.io, kind: Gateway, name: my-gateway}."
 	TargetRefs []PolicyTargetReference `json:"targetRefs"`
 
 	// AllowOrigins entries are either the Gateway API string forms
@@ -44,18 +86,41 @@ type CORSPolicySpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=64
 	AllowOrigins []OriginMatch `json:"allowOrigins,omitempty"`
+	// AllowMethods lists the methods for Access-Control-Allow-Methods,
+	// case-sensitive tokens ("GET", "PROPFIND"). "*" alone echoes the
+	// requested method; it cannot be mixed with other entries.
 	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.all(m, m.matches(\"^[-!#$%&'*+.^_`|~0-9A-Za-z]+$\"))",message="each allowMethods entry must be one method name made of letters, digits and !#$%&'*+-.^_`|~; write several methods as separate entries."
+	// +kubebuilder:validation:XValidation:rule="self.all(m, m == '*') || !self.exists(m, m == '*')",message="\"*\" cannot be combined with other allowMethods entries; keep \"*\" alone to allow every method, or remove it and list the methods."
 	AllowMethods []string `json:"allowMethods,omitempty"`
+	// AllowHeaders lists the request header names a preflight may ask
+	// for (case-insensitive). "*" alone echoes the requested headers; it
+	// cannot be mixed with other entries.
 	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.all(h, h.matches(\"^[-!#$%&'*+.^_`|~0-9A-Za-z]+$\"))",message="each allowHeaders entry must be one header name made of letters, digits and !#$%&'*+-.^_`|~; write several names as separate entries."
+	// +kubebuilder:validation:XValidation:rule="self.all(h, h == '*') || !self.exists(h, h == '*')",message="\"*\" cannot be combined with other allowHeaders entries; keep \"*\" alone to allow every requested header, or remove it and list the names."
 	AllowHeaders []string `json:"allowHeaders,omitempty"`
+	// ExposeHeaders lists the response header names scripts may read.
+	// "*" is a wildcard only without credentials; Set-Cookie is never
+	// exposed by browsers and is refused.
 	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.all(h, h.matches(\"^[-!#$%&'*+.^_`|~0-9A-Za-z]+$\"))",message="each exposeHeaders entry must be one header name made of letters, digits and !#$%&'*+-.^_`|~; write several names as separate entries."
+	// +kubebuilder:validation:XValidation:rule="!self.exists(h, h.lowerAscii() == 'set-cookie' || h.lowerAscii() == 'set-cookie2')",message="browsers never expose Set-Cookie to scripts (it is a forbidden response header name); remove it from exposeHeaders."
 	ExposeHeaders []string `json:"exposeHeaders,omitempty"`
+	// AllowCredentials sends Access-Control-Allow-Credentials: true.
 	// +optional
 	AllowCredentials *bool `json:"allowCredentials,omitempty"`
 	// MaxAge is integer seconds or a duration string ("24h", "3600s",
 	// "1m30s"), a whole number of seconds. 0 means the Gateway API default
 	// of 5 seconds.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? (self >= 0 && self <= 2147483647) : (self.matches(r'^[-+]?(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|\\x{b5}s|\\x{3bc}s|ms|s|m|h))+)$') && int(duration(self)) >= 0 && int(duration(self)) % 1000000000 == 0 && int(duration(self)) <= 2147483647000000000)",message="maxAge must be a whole number of seconds from 0 to 2147483647, written as seconds (600) or a duration such as \"10m\"; browsers cap it at 2h (Chromium) or 24h (Firefox)."
 	MaxAge *Duration `json:"maxAge,omitempty"`
 	// AllowPrivateNetwork answers Access-Control-Request-Private-Network:
 	// true with Access-Control-Allow-Private-Network: true. In a Union
@@ -88,6 +153,9 @@ type CORSPolicySpec struct {
 // PolicyTargetReference names a Gateway, HTTPRoute or Backend in the
 // policy's namespace, optionally one section of it (a listener name or a
 // route rule name).
+//
+// +kubebuilder:validation:XValidation:rule="(self.group == 'gateway.networking.k8s.io' && (self.kind == 'Gateway' || self.kind == 'HTTPRoute')) || (self.group == 'corsgate.dev' && self.kind == 'Backend')",message="a targetRef must name a Gateway or HTTPRoute (group gateway.networking.k8s.io) or a Backend (group corsgate.dev)."
+// +kubebuilder:validation:XValidation:rule="!(self.kind == 'Backend' && has(self.sectionName))",message="a Backend has no sections; remove sectionName from this targetRef."
 type PolicyTargetReference struct {
 	Group gwv1.Group      `json:"group"`
 	Kind  gwv1.Kind       `json:"kind"`
@@ -115,6 +183,12 @@ const (
 
 // OriginMatch is one allowed-origin entry: a plain string in the Gateway
 // API forms, or exactly one of Exact, Prefix, Regex.
+//
+// Its CRD schema is a string or an object, which no marker can express:
+// the Type marker is a placeholder that api/v1alpha1/internal/crdpatch
+// (run by hack/gen-crds.sh) replaces.
+//
+// +kubebuilder:validation:Type=corsgate-origin-match
 type OriginMatch struct {
 	// Value is the Gateway API string form, set when the entry is a plain
 	// YAML string.
@@ -151,6 +225,12 @@ func (m OriginMatch) MarshalJSON() ([]byte, error) {
 }
 
 // Duration is integer seconds or a Go/Kubernetes duration string.
+//
+// Its CRD schema is x-kubernetes-int-or-string: the Type marker is a
+// placeholder that api/v1alpha1/internal/crdpatch (run by
+// hack/gen-crds.sh) replaces. Fields add their own range rules.
+//
+// +kubebuilder:validation:Type=corsgate-int-or-duration
 type Duration struct {
 	time.Duration
 }

@@ -60,7 +60,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
-	root.AddCommand(newRunCmd(g), newTranslateCmd(g), newVersionCmd(), newCheckCmd(g), newConvertCmd(g), newLintCmd(g), newExplainCmd(g))
+	root.AddCommand(newRunCmd(g), newControllerCmd(g), newTranslateCmd(g), newVersionCmd(), newCheckCmd(g), newConvertCmd(g), newLintCmd(g), newExplainCmd(g))
 	return root
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/corsgate/corsgate/internal/admin"
 	"github.com/corsgate/corsgate/internal/config"
@@ -73,14 +74,20 @@ finish for up to --drain-timeout and exit 0.`,
 	fl.BoolVar(&f.watch, "watch", true, "reload when a config file changes (SIGHUP always reloads)")
 	fl.DurationVar(&f.debounce, "reload-debounce", file.DefaultDebounce, "quiet time after the last file change before reloading")
 	fl.BoolVar(&f.accessLog, "access-log", true, "log one line per request (level info)")
-	fl.DurationVar(&f.dp.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send request headers")
-	fl.DurationVar(&f.dp.IdleTimeout, "idle-timeout", 120*time.Second, "keep-alive idle timeout for client connections")
-	fl.IntVar(&f.dp.MaxHeaderBytes, "max-header-bytes", 64<<10, "largest request header block accepted")
-	fl.DurationVar(&f.dp.UpstreamDialTimeout, "upstream-connect-timeout", 5*time.Second, "time to connect to a backend")
-	fl.DurationVar(&f.dp.UpstreamResponseHeaderTimeout, "upstream-response-header-timeout", 30*time.Second, "time a backend has to send response headers (then 504)")
-	fl.DurationVar(&f.dp.UpstreamTimeout, "upstream-timeout", 60*time.Second, "overall time for one proxied request")
-	fl.IntVar(&f.dp.MaxIdleConnsPerBackend, "max-idle-conns-per-backend", 64, "idle keep-alive connections kept per backend")
+	addDataplaneFlags(fl, &f.dp)
 	return cmd
+}
+
+// addDataplaneFlags registers the data plane's limits and timeouts, shared
+// by run and controller.
+func addDataplaneFlags(fl *pflag.FlagSet, dp *dataplane.Options) {
+	fl.DurationVar(&dp.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send request headers")
+	fl.DurationVar(&dp.IdleTimeout, "idle-timeout", 120*time.Second, "keep-alive idle timeout for client connections")
+	fl.IntVar(&dp.MaxHeaderBytes, "max-header-bytes", 64<<10, "largest request header block accepted")
+	fl.DurationVar(&dp.UpstreamDialTimeout, "upstream-connect-timeout", 5*time.Second, "time to connect to a backend")
+	fl.DurationVar(&dp.UpstreamResponseHeaderTimeout, "upstream-response-header-timeout", 30*time.Second, "time a backend has to send response headers (then 504)")
+	fl.DurationVar(&dp.UpstreamTimeout, "upstream-timeout", 60*time.Second, "overall time for one proxied request")
+	fl.IntVar(&dp.MaxIdleConnsPerBackend, "max-idle-conns-per-backend", 64, "idle keep-alive connections kept per backend")
 }
 
 // runGateway loads the config, starts the data plane and the admin server,

@@ -17,7 +17,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	"github.com/corsgate/corsgate/api/v1alpha1"
 )
@@ -50,6 +52,10 @@ var kinds = []kindEntry{
 	{"gateway.networking.k8s.io/v1", "GatewayClass", true, func() any { return new(gwv1.GatewayClass) }},
 	{"v1", "Secret", false, func() any { return new(corev1.Secret) }},
 	{"v1", "ConfigMap", false, func() any { return new(corev1.ConfigMap) }},
+	{"v1", "Service", false, func() any { return new(corev1.Service) }},
+	{"discovery.k8s.io/v1", "EndpointSlice", false, func() any { return new(discoveryv1.EndpointSlice) }},
+	{"gateway.networking.k8s.io/v1", "ReferenceGrant", false, func() any { return new(gwv1.ReferenceGrant) }},
+	{"gateway.networking.k8s.io/v1beta1", "ReferenceGrant", false, func() any { return new(gwv1beta1.ReferenceGrant) }},
 	{v1alpha1.GroupVersion, "Backend", false, func() any { return new(v1alpha1.Backend) }},
 	{v1alpha1.GroupVersion, "CORSPolicy", false, func() any { return new(v1alpha1.CORSPolicy) }},
 	{v1alpha1.GroupVersion, "ProxySettings", false, func() any { return new(v1alpha1.ProxySettings) }},

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -24,8 +25,44 @@ type Options struct {
 	// BindHost is the address listeners bind to (default "127.0.0.1").
 	BindHost string
 	// GatewayClassName is the class whose Gateways are served
-	// (default StandaloneGatewayClass).
+	// (default StandaloneGatewayClass). GatewayClassNames, when set,
+	// replaces it.
 	GatewayClassName string
+	// GatewayClassNames, when non-empty, are the classes whose Gateways are
+	// served (the Kubernetes controller passes the GatewayClasses whose
+	// controllerName is ControllerName).
+	GatewayClassNames []string
+	// Kubernetes switches to Kubernetes semantics: backendRefs to core
+	// Services resolve through their EndpointSlices; ReferenceGrants gate
+	// cross-namespace backendRefs and certificateRefs; Gateways of classes
+	// not served and HTTPRoutes naming none of the served Gateways belong
+	// to other controllers and are skipped without a problem; an HTTPRoute
+	// whose backendRef cannot be resolved stays attached (that rule
+	// answers 500 when none of its backendRefs resolves). An empty
+	// BindHost binds every interface.
+	Kubernetes bool
+	// PortOffset is added to every listener port to get the port bound
+	// (80 with offset 10000 binds 10080), so that non-root replicas can
+	// serve Gateways declaring privileged ports. ir.Listener.Port keeps the
+	// declared port (used for matching and explain); ir.Listener.Address
+	// carries the bound one.
+	PortOffset int
+}
+
+// served reports whether Gateways of class are served.
+func (o *Options) served(class string) bool {
+	if len(o.GatewayClassNames) > 0 {
+		return slices.Contains(o.GatewayClassNames, class)
+	}
+	return class == o.GatewayClassName
+}
+
+// servedClasses renders the served classes for messages.
+func (o *Options) servedClasses() string {
+	if len(o.GatewayClassNames) > 0 {
+		return fmt.Sprintf("one of %q", o.GatewayClassNames)
+	}
+	return fmt.Sprintf("%q", o.GatewayClassName)
 }
 
 // Translate turns resources into an immutable snapshot. It is pure and
@@ -34,15 +71,25 @@ type Options struct {
 // decides whether any error-severity problem is fatal (startup, reload)
 // or reported as status (Kubernetes).
 func Translate(res *Resources, opts Options) (*ir.Snapshot, Problems) {
-	if opts.BindHost == "" {
+	snap, _, problems := TranslateStatus(res, opts)
+	return snap, problems
+}
+
+// TranslateStatus is Translate that also returns the status of every
+// Gateway of a served class, every HTTPRoute attached to one, and every
+// CORS policy (native or converted), as Gateway API conditions. The
+// conditions leave LastTransitionTime zero for the caller to merge.
+func TranslateStatus(res *Resources, opts Options) (*ir.Snapshot, *Report, Problems) {
+	if opts.BindHost == "" && !opts.Kubernetes {
 		opts.BindHost = "127.0.0.1"
 	}
 	if opts.GatewayClassName == "" {
 		opts.GatewayClassName = StandaloneGatewayClass
 	}
-	res, converted := Convert(res)
-	t := newTranslator(res, opts)
-	t.problems = append(t.problems, converted...)
+	conv := convertTracked(res)
+	t := newTranslator(conv.res, opts)
+	t.origin = conv.origin
+	t.problems = append(t.problems, conv.problems...)
 	t.translateBackends()
 	t.translateGateways()
 	t.translatePolicies(t.policyObjs)
@@ -50,8 +97,9 @@ func Translate(res *Resources, opts Options) (*ir.Snapshot, Problems) {
 	snap := t.build()
 	snap.Settings = t.settings()
 	t.addFallbacks(snap)
+	report := t.report(conv)
 	t.problems.Sort()
-	return snap, t.problems
+	return snap, report, t.problems
 }
 
 // translator carries the state of one Translate call.
@@ -73,6 +121,15 @@ type translator struct {
 	listeners  []*gwListener          // valid Gateway listeners, in order
 	// hosts: per port, the flattened route entries per effective hostname.
 	hosts map[int]map[string][]*routeEntry
+
+	// Kubernetes objects (Options.Kubernetes).
+	services map[string]*Object   // ns/name
+	epSlices map[string][]*Object // ns/service-name, from the label
+	grants   map[string][]*gwv1.ReferenceGrant
+	// origin maps an object made by a converter to the foreign object it
+	// came from.
+	origin map[*Object]*Object
+	st     *statusState
 }
 
 func newTranslator(res *Resources, opts Options) *translator {
@@ -83,6 +140,10 @@ func newTranslator(res *Resources, opts Options) *translator {
 		backendObj: map[string]*Object{},
 		backends:   map[string]*ir.Backend{},
 		hosts:      map[int]map[string][]*routeEntry{},
+		services:   map[string]*Object{},
+		epSlices:   map[string][]*Object{},
+		grants:     map[string][]*gwv1.ReferenceGrant{},
+		st:         newStatusState(),
 	}
 	if res == nil {
 		return t
@@ -103,6 +164,8 @@ func newTranslator(res *Resources, opts Options) *translator {
 			t.backendObj[key(v.Namespace, v.Name)] = o
 		case *v1alpha1.CORSPolicy:
 			t.policyObjs = append(t.policyObjs, o)
+		default:
+			t.addKubernetesObject(o)
 		}
 	}
 	return t
@@ -110,6 +173,14 @@ func newTranslator(res *Resources, opts Options) *translator {
 
 func (t *translator) errorf(o *Object, field, format string, args ...any) {
 	t.problems = append(t.problems, o.Problem(SeverityError, field, fmt.Sprintf(format, args...)))
+}
+
+// errorc is errorf with a code: the Gateway API reason the problem maps
+// to in status (see translate_status.go).
+func (t *translator) errorc(o *Object, field, code, format string, args ...any) {
+	p := o.Problem(SeverityError, field, fmt.Sprintf(format, args...))
+	p.Code = code
+	t.problems = append(t.problems, p)
 }
 
 func (t *translator) warnf(o *Object, field, code, format string, args ...any) {
@@ -137,7 +208,7 @@ func (t *translator) build() *ir.Snapshot {
 		il := byPort[l.port]
 		if il == nil {
 			il = &ir.Listener{
-				Address:  joinHostPort(t.opts.BindHost, l.port),
+				Address:  joinHostPort(t.opts.BindHost, l.port+t.opts.PortOffset),
 				Port:     l.port,
 				Protocol: l.protocol,
 			}

@@ -58,7 +58,8 @@ func (t *translator) withPolicies(l *gwListener, entries []*routeEntry) []*route
 		rule := filterLayer(e.route.CORS, levelRuleFilter, route)
 		r.CORS = t.effective(append([]leveled{rule}, attached...))
 		for j, wb := range e.route.Backends {
-			be := leveled{t.attachedAt(levelBackend, r.Namespace, backendName(wb.BackendID), ""), levelBackend}
+			bns, bname, _ := strings.Cut(wb.BackendID, "/") // a cross-namespace Backend keeps its namespace
+			be := leveled{t.attachedAt(levelBackend, bns, bname, ""), levelBackend}
 			if wb.CORS == nil && (be.l == nil || rule.l != nil) {
 				continue // the rule's effective policy applies
 			}
@@ -72,11 +73,6 @@ func (t *translator) withPolicies(l *gwListener, entries []*routeEntry) []*route
 		}
 	}
 	return out
-}
-
-func backendName(id string) string {
-	_, name, _ := strings.Cut(id, "/")
-	return name
 }
 
 // sameBackends reports whether a and b share their backing array, i.e.
@@ -99,6 +95,7 @@ func (t *translator) effective(chain []leveled) *ir.CORS {
 		k++
 	}
 	used, over := chain[:k+1], chain[k+1:]
+	t.st.trackUse(used, over)
 	var entries, overridden []string
 	for _, x := range used {
 		entries = append(entries, x.entry())

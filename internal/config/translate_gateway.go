@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,46 +30,69 @@ type gwListener struct {
 	fieldPath string
 }
 
+// portUse is what the listeners on one port have claimed so far.
+type portUse struct {
+	protocol ir.Protocol
+	hosts    map[string]string // hostname -> listener id
+	first    string            // first listener id
+}
+
 func (t *translator) translateGateways() {
-	type portUse struct {
-		protocol ir.Protocol
-		hosts    map[string]string // hostname -> listener id
-	}
 	ports := map[int]*portUse{}
 	for _, o := range t.gateways {
 		gw := o.Value.(*gwv1.Gateway)
-		if string(gw.Spec.GatewayClassName) != t.opts.GatewayClassName {
-			t.errorf(o, "spec.gatewayClassName",
-				"gatewayClassName %q is not served here; set it to %q", gw.Spec.GatewayClassName, t.opts.GatewayClassName)
+		if !t.opts.served(string(gw.Spec.GatewayClassName)) {
+			if !t.opts.Kubernetes { // in Kubernetes, another controller's Gateway
+				t.errorf(o, "spec.gatewayClassName",
+					"gatewayClassName %q is not served here; set it to %s", gw.Spec.GatewayClassName, t.opts.servedClasses())
+			}
 			continue
 		}
+		gr := &gatewayReport{}
+		t.st.gateways[o] = gr
 		if len(gw.Spec.Addresses) > 0 {
+			if t.opts.Kubernetes {
+				before := len(t.problems)
+				t.errorc(o, "spec.addresses", string(gwv1.GatewayReasonUnsupportedAddress),
+					"corsgate cannot assign requested addresses: its Gateways are reached through the Service in front of the corsgate replicas (whose addresses go to status.addresses); remove spec.addresses")
+				gr.problems = slices.Clone(t.problems[before:])
+				continue
+			}
 			t.warnf(o, "spec.addresses", "", "addresses are ignored in standalone mode; listeners bind to %q (see --bind)", t.opts.BindHost)
 		}
 		for i := range gw.Spec.Listeners {
-			l := t.translateListener(o, gw, i)
-			if l == nil {
-				continue
+			before := len(t.problems)
+			lr := &listenerReport{name: gw.Spec.Listeners[i].Name, kinds: listenerRouteKinds(gw.Spec.Listeners[i])}
+			gr.listeners = append(gr.listeners, lr)
+			if l := t.translateListener(o, gw, i); l != nil && t.claimPort(ports, l) {
+				lr.valid = l
+				t.listeners = append(t.listeners, l)
 			}
-			use := ports[l.port]
-			if use == nil {
-				use = &portUse{protocol: l.protocol, hosts: map[string]string{}}
-				ports[l.port] = use
-			}
-			if use.protocol != l.protocol {
-				t.errorf(o, l.fieldPath+".protocol",
-					"port %d is already used with protocol %s; listeners sharing a port must use the same protocol", l.port, use.protocol)
-				continue
-			}
-			if other, ok := use.hosts[l.hostname]; ok {
-				t.errorf(o, l.fieldPath+".hostname",
-					"listener conflicts with %s: same port %d and hostname %q; give each listener on a port a distinct hostname", other, l.port, l.hostname)
-				continue
-			}
-			use.hosts[l.hostname] = l.id
-			t.listeners = append(t.listeners, l)
+			lr.problems = slices.Clone(t.problems[before:])
 		}
 	}
+}
+
+// claimPort checks that l does not clash with an earlier listener on its
+// port (another protocol, or the same hostname) and records it.
+func (t *translator) claimPort(ports map[int]*portUse, l *gwListener) bool {
+	use := ports[l.port]
+	if use == nil {
+		use = &portUse{protocol: l.protocol, hosts: map[string]string{}, first: l.id}
+		ports[l.port] = use
+	}
+	if use.protocol != l.protocol {
+		t.errorc(l.obj, l.fieldPath+".protocol", string(gwv1.ListenerReasonProtocolConflict),
+			"port %d is already used with protocol %s; listeners sharing a port must use the same protocol", l.port, use.protocol)
+		return false
+	}
+	if other, ok := use.hosts[l.hostname]; ok {
+		t.errorc(l.obj, l.fieldPath+".hostname", string(gwv1.ListenerReasonHostnameConflict),
+			"listener conflicts with %s: same port %d and hostname %q; give each listener on a port a distinct hostname", other, l.port, l.hostname)
+		return false
+	}
+	use.hosts[l.hostname] = l.id
+	return true
 }
 
 func (t *translator) translateListener(o *Object, gw *gwv1.Gateway, i int) *gwListener {
@@ -81,17 +105,21 @@ func (t *translator) translateListener(o *Object, gw *gwv1.Gateway, i int) *gwLi
 	}
 	ok := true
 	if spec.Name == "" {
-		t.errorf(o, fp+".name", "listener name is required; give each listener a unique name such as \"http\"")
+		t.errorc(o, fp+".name", reasonListenerUnsupported, "listener name is required; give each listener a unique name such as \"http\"")
 		ok = false
 	}
 	if spec.Port < 1 || spec.Port > 65535 {
-		t.errorf(o, fp+".port", "port %d is out of range; use 1-65535", spec.Port)
+		t.errorc(o, fp+".port", string(gwv1.ListenerReasonPortUnavailable), "port %d is out of range; use 1-65535", spec.Port)
+		ok = false
+	} else if bind := int(spec.Port) + t.opts.PortOffset; bind < 1 || bind > 65535 {
+		t.errorc(o, fp+".port", string(gwv1.ListenerReasonPortUnavailable),
+			"port %d plus the port offset %d is %d, outside 1-65535; lower the offset (--port-offset) or use another port", spec.Port, t.opts.PortOffset, bind)
 		ok = false
 	}
 	if spec.Hostname != nil {
 		h := strings.ToLower(string(*spec.Hostname))
 		if msg := checkHostname(h); msg != "" {
-			t.errorf(o, fp+".hostname", "%s", msg)
+			t.errorc(o, fp+".hostname", reasonListenerUnsupported, "%s", msg)
 			ok = false
 		}
 		l.hostname = h
@@ -100,7 +128,7 @@ func (t *translator) translateListener(o *Object, gw *gwv1.Gateway, i int) *gwLi
 	case gwv1.HTTPProtocolType:
 		l.protocol = ir.ProtocolHTTP
 		if spec.TLS != nil {
-			t.errorf(o, fp+".tls", "tls is set on an HTTP listener; remove it or use protocol HTTPS")
+			t.errorc(o, fp+".tls", reasonListenerUnsupported, "tls is set on an HTTP listener; remove it or use protocol HTTPS")
 			ok = false
 		}
 	case gwv1.HTTPSProtocolType:
@@ -111,7 +139,7 @@ func (t *translator) translateListener(o *Object, gw *gwv1.Gateway, i int) *gwLi
 		}
 		l.cert = cert
 	default:
-		t.errorf(o, fp+".protocol", "protocol %q is not supported; use HTTP or HTTPS", spec.Protocol)
+		t.errorc(o, fp+".protocol", string(gwv1.ListenerReasonUnsupportedProtocol), "protocol %q is not supported; use HTTP or HTTPS", spec.Protocol)
 		ok = false
 	}
 	if ar := spec.AllowedRoutes; ar != nil {
@@ -121,14 +149,14 @@ func (t *translator) translateListener(o *Object, gw *gwv1.Gateway, i int) *gwLi
 				l.allowAll = true
 			case gwv1.NamespacesFromSame:
 			default:
-				t.errorf(o, fp+".allowedRoutes.namespaces.from",
-					"%q is not supported in standalone mode; use Same or All", *ar.Namespaces.From)
+				t.errorc(o, fp+".allowedRoutes.namespaces.from", reasonListenerUnsupported,
+					"%q is not supported in %s; use Same or All", *ar.Namespaces.From, t.mode())
 				ok = false
 			}
 		}
 		for k, kind := range ar.Kinds {
 			if kind.Kind != "HTTPRoute" || (kind.Group != nil && *kind.Group != gwv1.GroupName) {
-				t.errorf(o, fmt.Sprintf("%s.allowedRoutes.kinds[%d]", fp, k),
+				t.errorc(o, fmt.Sprintf("%s.allowedRoutes.kinds[%d]", fp, k), string(gwv1.ListenerReasonInvalidRouteKinds),
 					"route kind %q is not supported; only HTTPRoute routes attach to corsgate listeners", kind.Kind)
 				ok = false
 			}
@@ -142,41 +170,67 @@ func (t *translator) translateListener(o *Object, gw *gwv1.Gateway, i int) *gwLi
 
 // listenerCert loads the first certificateRef of an HTTPS listener.
 func (t *translator) listenerCert(o *Object, fp string, spec gwv1.Listener, hostname string) *ir.Certificate {
+	invalidRef := string(gwv1.ListenerReasonInvalidCertificateRef)
 	if spec.TLS == nil || len(spec.TLS.CertificateRefs) == 0 {
-		t.errorf(o, fp+".tls", "HTTPS listener needs tls.certificateRefs naming a Secret of type kubernetes.io/tls")
+		t.errorc(o, fp+".tls", invalidRef, "HTTPS listener needs tls.certificateRefs naming a Secret of type kubernetes.io/tls")
 		return nil
 	}
 	if spec.TLS.Mode != nil && *spec.TLS.Mode != gwv1.TLSModeTerminate {
-		t.errorf(o, fp+".tls.mode", "tls mode %q is not supported; use Terminate", *spec.TLS.Mode)
+		t.errorc(o, fp+".tls.mode", reasonListenerUnsupported, "tls mode %q is not supported; use Terminate", *spec.TLS.Mode)
 		return nil
 	}
 	ref := spec.TLS.CertificateRefs[0]
 	rf := fp + ".tls.certificateRefs[0]"
 	if (ref.Group != nil && *ref.Group != "") || (ref.Kind != nil && *ref.Kind != "Secret") {
-		t.errorf(o, rf, "certificateRef must name a core Secret (group \"\", kind Secret)")
+		t.errorc(o, rf, invalidRef, "certificateRef must name a core Secret (group \"\", kind Secret)")
 		return nil
 	}
-	ns := o.Namespace
-	if ref.Namespace != nil && string(*ref.Namespace) != ns {
-		t.errorf(o, rf+".namespace", "certificateRef to namespace %q is not allowed in standalone mode; put the Secret in namespace %q", *ref.Namespace, ns)
+	ns, ok := t.certNamespace(o, rf, ref)
+	if !ok {
 		return nil
 	}
 	so := t.secrets[key(ns, string(ref.Name))]
 	if so == nil {
-		t.errorf(o, rf+".name", "Secret %q not found in namespace %q; add a Secret of type kubernetes.io/tls to the config", ref.Name, ns)
+		where := "add a Secret of type kubernetes.io/tls to the config"
+		if t.opts.Kubernetes {
+			where = "create a Secret of type kubernetes.io/tls with that name, or fix the name"
+		}
+		t.errorc(o, rf+".name", invalidRef, "Secret %q not found in namespace %q; %s", ref.Name, ns, where)
 		return nil
 	}
 	s := so.Value.(*corev1.Secret)
 	if s.Type != corev1.SecretTypeTLS {
-		t.errorf(so, "type", "Secret type is %q; a listener certificate needs type kubernetes.io/tls", s.Type)
+		t.errorc(so, "type", invalidRef, "Secret type is %q; a listener certificate needs type kubernetes.io/tls", s.Type)
 		return nil
 	}
 	crt, keyPEM := secretValue(s, corev1.TLSCertKey), secretValue(s, corev1.TLSPrivateKeyKey)
 	if _, err := tls.X509KeyPair(crt, keyPEM); err != nil {
-		t.errorf(so, "data", "tls.crt and tls.key do not form a valid PEM certificate and key: %v; check both keys hold PEM data", err)
+		t.errorc(so, "data", invalidRef, "tls.crt and tls.key do not form a valid PEM certificate and key: %v; check both keys hold PEM data", err)
 		return nil
 	}
 	return &ir.Certificate{Hostname: hostname, Source: key(ns, s.Name), CertPEM: crt, KeyPEM: keyPEM}
+}
+
+// certNamespace returns the namespace of a certificateRef's Secret: the
+// Gateway's, or another one when a ReferenceGrant permits it (Kubernetes
+// mode only).
+func (t *translator) certNamespace(o *Object, rf string, ref gwv1.SecretObjectReference) (string, bool) {
+	ns := o.Namespace
+	if ref.Namespace == nil || string(*ref.Namespace) == ns {
+		return ns, true
+	}
+	target := string(*ref.Namespace)
+	notPermitted := string(gwv1.ListenerReasonRefNotPermitted)
+	if !t.opts.Kubernetes {
+		t.errorc(o, rf+".namespace", notPermitted, "certificateRef to namespace %q is not allowed in standalone mode; put the Secret in namespace %q", target, ns)
+		return "", false
+	}
+	if !t.refGranted("Gateway", ns, "", "Secret", target, string(ref.Name)) {
+		t.errorc(o, rf+".namespace", notPermitted, "certificateRef to Secret %s/%s is not permitted: no ReferenceGrant allows it; %s",
+			target, ref.Name, grantHint("Gateway", ns, "", "Secret", target))
+		return "", false
+	}
+	return target, true
 }
 
 // secretValue reads a key from data, falling back to stringData (which a

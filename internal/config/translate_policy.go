@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -116,6 +117,7 @@ func (t *translator) translatePolicies(objs []*Object) {
 	candidates := map[string][]*attachment{}
 	var keys []string
 	for _, o := range objs {
+		before := len(t.problems)
 		p := t.translatePolicy(o)
 		cp := o.Value.(*v1alpha1.CORSPolicy)
 		seen := map[string]bool{}
@@ -130,6 +132,7 @@ func (t *translator) translatePolicies(objs []*Object) {
 			}
 			candidates[k] = append(candidates[k], &attachment{p: p, ref: i, level: lv})
 		}
+		t.st.policies[o] = &policyReport{problems: slices.Clone(t.problems[before:])}
 	}
 	for _, k := range keys {
 		t.pol.attached[k] = t.resolveConflict(candidates[k])
@@ -147,12 +150,15 @@ func (t *translator) resolveConflict(list []*attachment) *attachment {
 		return key(a.obj.Namespace, a.obj.Name) < key(b.obj.Namespace, b.obj.Name)
 	})
 	win := list[0]
+	t.st.policies[win.p.obj].wins = append(t.st.policies[win.p.obj].wins, targetDesc(win.p.obj, win.ref))
 	for _, lost := range list[1:] {
 		o := lost.p.obj
 		fp := fmt.Sprintf("spec.targetRefs[%d]", lost.ref)
 		t.warnf(o, fp, CodeConflicted,
 			"conflicts with %s %s, which targets the same %s and wins because it is older (or, as old, first by namespace/name); this targetRef is ignored; merge the two policies or target different sections",
 			win.p.obj.Kind, sourceDesc(win.p.obj), targetDesc(o, lost.ref))
+		pr := t.st.policies[o]
+		pr.problems = append(pr.problems, t.problems[len(t.problems)-1])
 	}
 	return win
 }

@@ -7,7 +7,6 @@ import (
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	"github.com/corsgate/corsgate/api/v1alpha1"
 	"github.com/corsgate/corsgate/internal/ir"
 )
 
@@ -21,6 +20,8 @@ type routeEntry struct {
 }
 
 func (t *translator) translateRoutes() {
+	t.st.tracking = true
+	defer func() { t.st.tracking = false }()
 	for _, o := range t.routes {
 		t.translateRoute(o)
 	}
@@ -28,33 +29,59 @@ func (t *translator) translateRoutes() {
 
 // translateRoute checks one HTTPRoute; when it has no error it is attached
 // to every listener its parentRefs select. A route with any error is left
-// out entirely, never half-applied.
+// out entirely, never half-applied; in Kubernetes mode, a parentRef or
+// backendRef that cannot be resolved only affects that parent or
+// backendRef (the Gateway API keeps such routes Accepted).
 func (t *translator) translateRoute(o *Object) {
 	hr := o.Value.(*gwv1.HTTPRoute)
-	before := len(t.problems.Errors())
+	if t.opts.Kubernetes && !t.namesServedGateway(o, hr) {
+		return // another controller's route
+	}
+	rr := &routeReport{obj: o}
+	t.st.routes[o] = rr
+	before := len(t.problems)
 	hostnames := t.routeHostnames(o, hr)
 	var entries []*routeEntry
 	for i := range hr.Spec.Rules {
 		entries = append(entries, t.translateRule(o, hr, i)...)
 	}
-	parents := t.routeParents(o, hr)
+	rr.parents = t.routeParents(o, hr)
 	if len(hr.Spec.ParentRefs) == 0 {
 		t.errorf(o, "spec.parentRefs", "the route has no parentRefs; add one naming the Gateway, e.g. parentRefs: [{name: my-gateway}]")
 	}
-	if len(t.problems.Errors()) > before {
+	rr.classify(slices.Clone(t.problems[before:]), t.opts.Kubernetes)
+	if rr.leftOut {
 		return
 	}
-	slices.SortStableFunc(parents, byHostnameSpecificity)
-	for _, l := range parents {
+	t.attachRoute(hostnames, entries, rr)
+}
+
+// attachRoute attaches a valid route's entries to the listeners its
+// parents selected, and completes the parents' status.
+func (t *translator) attachRoute(hostnames []string, entries []*routeEntry, rr *routeReport) {
+	var listeners []*gwListener
+	for _, p := range rr.parents {
+		for _, l := range p.listeners {
+			if !slices.Contains(listeners, l) {
+				listeners = append(listeners, l)
+			}
+		}
+	}
+	slices.SortStableFunc(listeners, byHostnameSpecificity)
+	attached := map[*gwListener]string{} // listener -> reflecting policy ("" if none)
+	for _, l := range listeners {
 		hosts, ok := intersectHostnames(l.hostname, hostnames)
 		if !ok {
-			t.warnf(o, "spec.hostnames", "NoMatchingListenerHostname",
+			t.warnf(rr.obj, "spec.hostnames", "NoMatchingListenerHostname",
 				"no hostname of the route matches listener %s (hostname %q); the route does not attach to it", l.id, l.hostname)
 			continue
 		}
 		l.attached++
-		t.attach(l.port, hosts, t.withPolicies(l, entries))
+		es := t.withPolicies(l, entries)
+		attached[l] = reflectingPolicy(es)
+		t.attach(l.port, hosts, es)
 	}
+	rr.complete(attached, hostnames)
 }
 
 func (t *translator) attach(port int, hosts []string, entries []*routeEntry) {
@@ -81,60 +108,105 @@ func (t *translator) routeHostnames(o *Object, hr *gwv1.HTTPRoute) []string {
 	return out
 }
 
-// routeParents resolves parentRefs to valid listeners.
-func (t *translator) routeParents(o *Object, hr *gwv1.HTTPRoute) []*gwListener {
-	var out []*gwListener
-	seen := map[*gwListener]bool{}
+// routeParents resolves each parentRef naming a Gateway of a served class
+// to the valid listeners it selects.
+func (t *translator) routeParents(o *Object, hr *gwv1.HTTPRoute) []*parentReport {
+	var out []*parentReport
 	for i, ref := range hr.Spec.ParentRefs {
 		fp := fmt.Sprintf("spec.parentRefs[%d]", i)
 		if (ref.Group != nil && *ref.Group != gwv1.GroupName) || (ref.Kind != nil && *ref.Kind != "Gateway") {
-			t.errorf(o, fp, "parentRef must name a Gateway (group gateway.networking.k8s.io, kind Gateway)")
+			if !t.opts.Kubernetes { // in Kubernetes, another controller's parent (a mesh Service, ...)
+				t.errorf(o, fp, "parentRef must name a Gateway (group gateway.networking.k8s.io, kind Gateway)")
+			}
 			continue
 		}
 		ns := o.Namespace
 		if ref.Namespace != nil {
 			ns = string(*ref.Namespace)
 		}
-		matched, gwFound := 0, false
-		for _, l := range t.listeners {
-			if l.gw.Namespace != ns || l.gw.Name != string(ref.Name) {
-				continue
-			}
-			gwFound = true
-			if ref.SectionName != nil && string(*ref.SectionName) != l.name {
-				continue
-			}
-			if ref.Port != nil && int(*ref.Port) != l.port {
-				continue
-			}
-			if !l.allowAll && ns != o.Namespace {
-				continue
-			}
-			matched++
-			if !seen[l] {
-				seen[l] = true
-				out = append(out, l)
-			}
+		gw := t.findGatewayObject(ns, string(ref.Name))
+		if gw == nil {
+			t.errorc(o, fp+".name", string(gwv1.RouteReasonNoMatchingParent), "Gateway %q not found in namespace %q; check the name or add the Gateway", ref.Name, ns)
+			continue
 		}
-		switch {
-		case !gwFound && !t.gatewayExists(ns, string(ref.Name)):
-			t.errorf(o, fp+".name", "Gateway %q not found in namespace %q; check the name or add the Gateway", ref.Name, ns)
-		case matched == 0 && gwFound:
-			t.errorf(o, fp, "no listener of Gateway %s/%s accepts this route (check sectionName, port and the listener's allowedRoutes)", ns, ref.Name)
+		if !t.opts.served(string(gw.Value.(*gwv1.Gateway).Spec.GatewayClassName)) {
+			continue // not ours; in standalone mode the Gateway has its own error
 		}
+		p := &parentReport{ref: ref}
+		out = append(out, p)
+		t.matchParent(o, fp, ns, p)
 	}
 	return out
 }
 
-// gatewayExists reports whether a Gateway object (valid or not) exists; an
-// invalid Gateway already has its own error, so the route adds none.
-func (t *translator) gatewayExists(ns, name string) bool {
-	for _, o := range t.gateways {
-		if o.Namespace == ns && o.Name == name {
+// matchParent finds the valid listeners parentRef p selects.
+func (t *translator) matchParent(o *Object, fp, ns string, p *parentReport) {
+	ref := p.ref
+	gwValid, selected := false, false
+	var names []string
+	for _, l := range t.listeners {
+		if l.gw.Namespace != ns || l.gw.Name != string(ref.Name) {
+			continue
+		}
+		gwValid = true
+		names = append(names, fmt.Sprintf("%s (port %d)", l.name, l.port))
+		if ref.SectionName != nil && string(*ref.SectionName) != l.name {
+			continue
+		}
+		if ref.Port != nil && int(*ref.Port) != l.port {
+			continue
+		}
+		selected = true
+		if !l.allowAll && ns != o.Namespace {
+			continue
+		}
+		p.listeners = append(p.listeners, l)
+	}
+	gwName := key(ns, string(ref.Name))
+	switch {
+	case !gwValid: // the Gateway has its own errors
+		p.reason = string(gwv1.RouteReasonNoMatchingParent)
+		p.msg = fmt.Sprintf("Gateway %s has no valid listener, so the route cannot attach to it; fix the Gateway (see its status)", gwName)
+		return
+	case !selected:
+		p.reason = string(gwv1.RouteReasonNoMatchingParent)
+		p.msg = fmt.Sprintf("no listener of Gateway %s matches this parentRef's sectionName/port; name one of its valid listeners: %s", gwName, strings.Join(names, ", "))
+	case len(p.listeners) == 0:
+		p.reason = string(gwv1.RouteReasonNotAllowedByListeners)
+		p.msg = fmt.Sprintf("the listeners of Gateway %s accept routes only from namespace %q; set allowedRoutes.namespaces.from: All on the listener, or put the route in namespace %q", gwName, ns, ns)
+	default:
+		return
+	}
+	t.errorc(o, fp, p.reason, "no listener of Gateway %s accepts this route (check sectionName, port and the listener's allowedRoutes)", gwName)
+}
+
+// namesServedGateway reports whether a parentRef of hr names an existing
+// Gateway of a served class.
+func (t *translator) namesServedGateway(o *Object, hr *gwv1.HTTPRoute) bool {
+	for _, ref := range hr.Spec.ParentRefs {
+		if (ref.Group != nil && *ref.Group != gwv1.GroupName) || (ref.Kind != nil && *ref.Kind != "Gateway") {
+			continue
+		}
+		ns := o.Namespace
+		if ref.Namespace != nil {
+			ns = string(*ref.Namespace)
+		}
+		if gw := t.findGatewayObject(ns, string(ref.Name)); gw != nil &&
+			t.opts.served(string(gw.Value.(*gwv1.Gateway).Spec.GatewayClassName)) {
 			return true
 		}
 	}
 	return false
+}
+
+// findGatewayObject returns the Gateway object ns/name (valid or not).
+func (t *translator) findGatewayObject(ns, name string) *Object {
+	for _, o := range t.gateways {
+		if o.Namespace == ns && o.Name == name {
+			return o
+		}
+	}
+	return nil
 }
 
 // intersectHostnames applies the Gateway API rule for listener and route
@@ -189,6 +261,9 @@ func (t *translator) translateRule(o *Object, hr *gwv1.HTTPRoute, i int) []*rout
 			base.TotalWeight += wb.Weight
 		}
 	}
+	if len(rule.BackendRefs) > 0 && len(base.Backends) == 0 {
+		base.Invalid = "no backendRef of the route rule could be resolved; see the HTTPRoute's ResolvedRefs condition"
+	}
 	if len(rule.BackendRefs) == 0 {
 		base.Invalid = "the route rule has no backendRefs"
 		if base.CORS == nil {
@@ -214,48 +289,4 @@ func (t *translator) translateRule(o *Object, hr *gwv1.HTTPRoute, i int) []*rout
 		})
 	}
 	return out
-}
-
-// backendRef resolves one backendRef to a Backend.
-func (t *translator) backendRef(o *Object, fp, ns string, ref gwv1.HTTPBackendRef) *ir.WeightedBackend {
-	group, kind := "", "Service"
-	if ref.Group != nil {
-		group = string(*ref.Group)
-	}
-	if ref.Kind != nil {
-		kind = string(*ref.Kind)
-	}
-	if group == "" && kind == "Service" {
-		t.errorf(o, fp, "backendRef to Service %q: standalone mode has no Kubernetes Services; define a corsgate.dev/v1alpha1 Backend with its endpoints and reference it with group: corsgate.dev, kind: Backend", ref.Name)
-		return nil
-	}
-	if group != v1alpha1.GroupName || kind != "Backend" {
-		t.errorf(o, fp, "backendRef kind %q in group %q is not supported; use group corsgate.dev, kind Backend", kind, group)
-		return nil
-	}
-	if ref.Namespace != nil && string(*ref.Namespace) != ns {
-		t.errorf(o, fp+".namespace", "backendRef to namespace %q is not allowed in standalone mode; put the Backend in namespace %q", *ref.Namespace, ns)
-		return nil
-	}
-	id := key(ns, string(ref.Name))
-	b := t.backends[id]
-	if b == nil {
-		if t.backendObj[id] == nil {
-			t.errorf(o, fp+".name", "Backend %q not found in namespace %q; add a corsgate.dev/v1alpha1 Backend with that name", ref.Name, ns)
-		} else {
-			t.errorf(o, fp+".name", "Backend %q is invalid (see its errors)", ref.Name)
-		}
-		return nil
-	}
-	wb := &ir.WeightedBackend{Backend: b, BackendID: id, Weight: 1}
-	if ref.Weight != nil {
-		if *ref.Weight < 0 || *ref.Weight > 1000000 {
-			t.errorf(o, fp+".weight", "weight %d is out of range; use 0-1000000", *ref.Weight)
-			return nil
-		}
-		wb.Weight = int(*ref.Weight)
-	}
-	fs := t.filters(o, fp+".filters", ref.Filters)
-	wb.CORS, wb.RequestHeaders, wb.ResponseHeaders = fs.cors, fs.req, fs.resp
-	return wb
 }

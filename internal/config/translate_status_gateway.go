@@ -1,0 +1,156 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// reasonListenerUnsupported is the listener Accepted=False reason for a
+// value corsgate does not support or that is invalid.
+const reasonListenerUnsupported = string(gwv1.ListenerReasonUnsupportedValue)
+
+// Listener problem codes by the condition they set to False.
+var (
+	listenerRefReasons = map[string]bool{
+		string(gwv1.ListenerReasonInvalidCertificateRef): true,
+		string(gwv1.ListenerReasonRefNotPermitted):       true,
+		string(gwv1.ListenerReasonInvalidRouteKinds):     true,
+	}
+	listenerConflictReasons = map[string]bool{
+		string(gwv1.ListenerReasonHostnameConflict): true,
+		string(gwv1.ListenerReasonProtocolConflict): true,
+	}
+)
+
+// gatewayReport is what translateGateways found about one Gateway of a
+// served class.
+type gatewayReport struct {
+	problems  Problems // Gateway-level errors (the Gateway is not served)
+	listeners []*listenerReport
+}
+
+// listenerReport is what translateGateways found about one listener.
+type listenerReport struct {
+	name     gwv1.SectionName
+	problems Problems // errors found on the listener (with codes)
+	kinds    []gwv1.RouteGroupKind
+	valid    *gwListener // nil when the listener is not served
+}
+
+// mode names the running mode for messages.
+func (t *translator) mode() string {
+	if t.opts.Kubernetes {
+		return "Kubernetes mode"
+	}
+	return "standalone mode"
+}
+
+// listenerRouteKinds lists the route kinds a listener accepts: HTTPRoute,
+// unless allowedRoutes.kinds names only other kinds.
+func listenerRouteKinds(l gwv1.Listener) []gwv1.RouteGroupKind {
+	group := gwv1.Group(gwv1.GroupName)
+	http := gwv1.RouteGroupKind{Group: &group, Kind: "HTTPRoute"}
+	if l.AllowedRoutes == nil || len(l.AllowedRoutes.Kinds) == 0 {
+		return []gwv1.RouteGroupKind{http}
+	}
+	for _, k := range l.AllowedRoutes.Kinds {
+		if k.Kind == "HTTPRoute" && (k.Group == nil || *k.Group == gwv1.GroupName) {
+			return []gwv1.RouteGroupKind{http}
+		}
+	}
+	return []gwv1.RouteGroupKind{}
+}
+
+// gatewayStatus renders the conditions of one Gateway and its listeners.
+func (t *translator) gatewayStatus(o *Object, gr *gatewayReport) GatewayStatus {
+	gen := generation(o)
+	gs := GatewayStatus{Key: objectKey(o), Generation: gen, Listeners: []gwv1.ListenerStatus{}}
+	var valid, invalid []string
+	for _, lr := range gr.listeners {
+		gs.Listeners = append(gs.Listeners, t.listenerStatus(o, lr, gen))
+		if lr.valid != nil {
+			valid = append(valid, string(lr.name))
+		} else {
+			invalid = append(invalid, fmt.Sprintf("%q", lr.name))
+		}
+	}
+	accepted, programmed := string(gwv1.GatewayConditionAccepted), string(gwv1.GatewayConditionProgrammed)
+	switch {
+	case len(gr.problems) > 0:
+		msg := problemsMessage(o, gr.problems)
+		gs.Conditions = []metav1.Condition{
+			cond(accepted, false, gr.problems[0].Code, msg, gen),
+			cond(programmed, false, string(gwv1.GatewayReasonInvalid), "the Gateway is not served: "+msg, gen),
+		}
+	case len(valid) == 0:
+		msg := "no listener of the Gateway is valid; fix the listeners (see status.listeners for each one's problem)"
+		gs.Conditions = []metav1.Condition{
+			cond(accepted, false, string(gwv1.GatewayReasonListenersNotValid), msg, gen),
+			cond(programmed, false, string(gwv1.GatewayReasonInvalid), msg, gen),
+		}
+	default:
+		msg := "the Gateway is served by corsgate"
+		if len(invalid) > 0 {
+			msg += fmt.Sprintf("; listeners %s are invalid and not served (see status.listeners)", strings.Join(invalid, ", "))
+		}
+		gs.Conditions = []metav1.Condition{
+			cond(accepted, true, string(gwv1.GatewayReasonAccepted), msg, gen),
+			cond(programmed, true, string(gwv1.GatewayReasonProgrammed),
+				fmt.Sprintf("listeners %s are programmed in the data plane", strings.Join(valid, ", ")), gen),
+		}
+	}
+	return gs
+}
+
+// listenerStatus renders the conditions of one listener.
+func (t *translator) listenerStatus(o *Object, lr *listenerReport, gen int64) gwv1.ListenerStatus {
+	var acc Problems
+	for _, p := range lr.problems {
+		if p.Severity == SeverityError && !listenerRefReasons[p.Code] && !listenerConflictReasons[p.Code] {
+			acc = append(acc, p)
+		}
+	}
+	refs := errorsWithCode(lr.problems, listenerRefReasons)
+	conflicts := errorsWithCode(lr.problems, listenerConflictReasons)
+	ls := gwv1.ListenerStatus{Name: lr.name, SupportedKinds: lr.kinds}
+	if lr.valid != nil {
+		ls.AttachedRoutes = int32(lr.valid.attached)
+	}
+	conds := []metav1.Condition{
+		okOr(string(gwv1.ListenerConditionAccepted), string(gwv1.ListenerReasonAccepted), "the listener is valid", o, acc, gen),
+		okOr(string(gwv1.ListenerConditionResolvedRefs), string(gwv1.ListenerReasonResolvedRefs), "every reference of the listener is resolved", o, refs, gen),
+	}
+	if len(conflicts) > 0 {
+		conds = append(conds, cond(string(gwv1.ListenerConditionConflicted), true, conflicts[0].Code, problemsMessage(o, conflicts), gen))
+	} else {
+		conds = append(conds, cond(string(gwv1.ListenerConditionConflicted), false, string(gwv1.ListenerReasonNoConflicts), "the listener does not conflict with another listener", gen))
+	}
+	if lr.valid != nil {
+		msg := fmt.Sprintf("the listener is served on port %d", lr.valid.port)
+		if t.opts.PortOffset != 0 {
+			msg += fmt.Sprintf(" (bound to port %d: port offset %d)", lr.valid.port+t.opts.PortOffset, t.opts.PortOffset)
+		}
+		conds = append(conds, cond(string(gwv1.ListenerConditionProgrammed), true, string(gwv1.ListenerReasonProgrammed), msg, gen))
+	} else {
+		conds = append(conds, cond(string(gwv1.ListenerConditionProgrammed), false, string(gwv1.ListenerReasonInvalid),
+			"the listener is not served: "+problemsMessage(o, lr.problems.Errors()), gen))
+	}
+	ls.Conditions = conds
+	return ls
+}
+
+// okOr is a True condition with reason okReason, or False with the code
+// of the first problem when there are any.
+func okOr(typ, okReason, okMsg string, o *Object, ps Problems, gen int64) metav1.Condition {
+	if len(ps) == 0 {
+		return cond(typ, true, okReason, okMsg, gen)
+	}
+	reason := ps[0].Code
+	if reason == "" {
+		reason = reasonListenerUnsupported
+	}
+	return cond(typ, false, reason, problemsMessage(o, ps), gen)
+}
