@@ -9,7 +9,6 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	toolscache "k8s.io/client-go/tools/cache"
 
 	"github.com/corsgate/corsgate/internal/config"
 )
@@ -120,11 +119,7 @@ func (f *foreignKinds) start(ctx context.Context, gvk schema.GroupVersionKind) e
 	if err != nil {
 		return err
 	}
-	_, err = inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { f.c.poke() },
-		UpdateFunc: func(any, any) { f.c.poke() },
-		DeleteFunc: func(any) { f.c.poke() },
-	})
+	_, err = inf.AddEventHandler(f.c.handler())
 	return err
 }
 

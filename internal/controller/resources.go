@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,17 +34,15 @@ var baseKinds = []baseKind{
 	{"discovery.k8s.io/v1", "EndpointSlice", func() client.Object { return &discoveryv1.EndpointSlice{} }, func() client.ObjectList { return &discoveryv1.EndpointSliceList{} }},
 	{"v1", "Secret", func() client.Object { return &corev1.Secret{} }, func() client.ObjectList { return &corev1.SecretList{} }},
 	{v1alpha1.GroupVersion, "Backend", func() client.Object { return &v1alpha1.Backend{} }, func() client.ObjectList { return &v1alpha1.BackendList{} }},
+	{"v1", "ConfigMap", func() client.Object { return &corev1.ConfigMap{} }, func() client.ObjectList { return &corev1.ConfigMapList{} }},
+	{v1alpha1.GroupVersion, "APIServerCORS", func() client.Object { return &v1alpha1.APIServerCORS{} }, func() client.ObjectList { return &v1alpha1.APIServerCORSList{} }},
 	{v1alpha1.GroupVersion, "CORSPolicy", func() client.Object { return &v1alpha1.CORSPolicy{} }, func() client.ObjectList { return &v1alpha1.CORSPolicyList{} }},
 }
 
 // watchBase starts informers for the GatewayClasses, the CRDs and the base
 // kinds; each change asks for a sync.
 func (c *Controller) watchBase(ctx context.Context) error {
-	h := toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { c.poke() },
-		UpdateFunc: func(any, any) { c.poke() },
-		DeleteFunc: func(any) { c.poke() },
-	}
+	h := c.handler()
 	objs := []client.Object{&gwv1.GatewayClass{}, &apiextensionsv1.CustomResourceDefinition{}}
 	for _, k := range baseKinds {
 		objs = append(objs, k.obj())
@@ -58,6 +57,25 @@ func (c *Controller) watchBase(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// handler pokes the syncer on every add and delete, and on updates that
+// can change the configuration: a status-only update (same generation, the
+// leader's own writes among them) is ignored.
+func (c *Controller) handler() toolscache.ResourceEventHandler {
+	return toolscache.ResourceEventHandlerFuncs{
+		AddFunc: func(any) { c.poke() },
+		UpdateFunc: func(oldObj, newObj any) {
+			o, ok1 := oldObj.(client.Object)
+			n, ok2 := newObj.(client.Object)
+			if ok1 && ok2 && n.GetGeneration() != 0 && n.GetGeneration() == o.GetGeneration() &&
+				maps.Equal(n.GetLabels(), o.GetLabels()) && n.GetDeletionTimestamp().Equal(o.GetDeletionTimestamp()) {
+				return
+			}
+			c.poke()
+		},
+		DeleteFunc: func(any) { c.poke() },
+	}
 }
 
 // resources reads everything the translator needs from the cache. It also

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -92,7 +93,14 @@ func TestRouteLifecycle(t *testing.T) {
 	apply(t, ctx, render(t, serviceYAML, svcData{Name: "pets", NS: "default", Port: pets.port, Ready: true}))
 	rd := routeData{Name: "pets", NS: "default", Gateway: "lifecycle-gw", Path: "/pets", Service: "pets"}
 	route := apply(t, ctx, render(t, routeYAML, rd))
-	r := startReplica(t, "a", "lifecycle", 0)
+	lb := apply(t, ctx, `
+apiVersion: v1
+kind: Service
+metadata: {name: lifecycle-lb, namespace: default}
+spec:
+  ports: [{name: http, port: 80, protocol: TCP}]
+`)
+	r := startReplica(t, "a", "lifecycle", 0, "--address-service", "default/lifecycle-lb")
 
 	eventually(t, 20*time.Second, func() error {
 		conds, l, err := gatewayConds(ctx, "lifecycle-gw")
@@ -106,6 +114,9 @@ func TestRouteLifecycle(t *testing.T) {
 		}
 		if n, _, _ := unstructured.NestedInt64(l, "attachedRoutes"); n != 1 {
 			return fmt.Errorf("attachedRoutes %d, want 1", n)
+		}
+		if err := wantAddress(ctx, "lifecycle-gw", lb[0]); err != nil {
+			return err
 		}
 		rc, err := routeParentConditions(ctx, route[0], "lifecycle-gw")
 		if err != nil {
@@ -222,4 +233,73 @@ func expectStatus(url string, want int) error {
 		return fmt.Errorf("GET %s: %d, want %d (%.200s)", url, res.StatusCode, want, body)
 	}
 	return nil
+}
+
+// wantAddress checks Gateway gw's status.addresses holds the cluster IP of
+// Service svc (the --address-service of the replica).
+func wantAddress(ctx context.Context, gw string, svc *unstructured.Unstructured) error {
+	s, err := get(ctx, svc)
+	if err != nil {
+		return err
+	}
+	ip, _, _ := unstructured.NestedString(s.Object, "spec", "clusterIP")
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("gateway.networking.k8s.io/v1")
+	u.SetKind("Gateway")
+	u.SetNamespace("default")
+	u.SetName(gw)
+	if u, err = get(ctx, u); err != nil {
+		return err
+	}
+	addrs, _, _ := unstructured.NestedSlice(u.Object, "status", "addresses")
+	for _, a := range addrs {
+		if m, _ := a.(map[string]any); m["value"] == ip && m["type"] == "IPAddress" {
+			return nil
+		}
+	}
+	return fmt.Errorf("gateway %s status.addresses %v, want the cluster IP %s of Service %s", gw, addrs, ip, svc.GetName())
+}
+
+// TestBurstBuildsOneSnapshot: thirty routes applied in a burst are
+// debounced into a few snapshots, not thirty, and all of them serve.
+func TestBurstBuildsOneSnapshot(t *testing.T) {
+	ctx := needCluster(t)
+	port := testutil.FreePort(t)
+	be := startBackend(t, "burst")
+	apply(t, ctx, render(t, gatewayYAML, gwData{"burst", port}))
+	apply(t, ctx, render(t, serviceYAML, svcData{Name: "burst", NS: "default", Port: be.port, Ready: true}))
+	r := startReplica(t, "a", "burst", 0, "--debounce", "500ms")
+	before := attempts(t, r)
+	const n = 30
+	var docs strings.Builder
+	for i := range n {
+		docs.WriteString("---\n" + render(t, routeYAML, routeData{Name: fmt.Sprintf("burst-%d", i), NS: "default",
+			Gateway: "burst-gw", Path: fmt.Sprintf("/b%d", i), Service: "burst"}))
+	}
+	apply(t, ctx, docs.String())
+	for i := range n {
+		url := r.url("http", port, fmt.Sprintf("/b%d", i))
+		eventually(t, 20*time.Second, func() error { return expectStatus(url, 200) })
+	}
+	if got := attempts(t, r) - before; got < 1 || got > 3 {
+		t.Fatalf("%d routes applied in a burst built %d snapshots, want 1 to 3", n, got)
+	}
+}
+
+// attempts reads how many snapshots the replica has built (admin /config).
+func attempts(t *testing.T, r *replica) int {
+	t.Helper()
+	res, body, err := request("GET", "http://"+r.admin+"/config")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("GET /config: %v %v", res, err)
+	}
+	var cfg struct {
+		Reload struct {
+			Attempts int `json:"attempts"`
+		} `json:"reload"`
+	}
+	if err := json.Unmarshal([]byte(body), &cfg); err != nil {
+		t.Fatalf("/config: %v", err)
+	}
+	return cfg.Reload.Attempts
 }
