@@ -11,6 +11,8 @@ done
 command -v chromium >/dev/null || need+=(chromium)
 # test/e2e trusts its test CA through an NSS database made with certutil.
 command -v certutil >/dev/null || need+=(libnss3-tools)
+# test/kube puts its backends in a network namespace (ip netns, veth).
+command -v ip >/dev/null || need+=(iproute2)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "test-deps: installing ${need[*]}"
