@@ -88,6 +88,19 @@ func (f *foreignKinds) refresh(ctx context.Context) {
 	}
 }
 
+// watched returns the GVK read for a foreign group and kind, if its CRD
+// is established and watched.
+func (f *foreignKinds) watched(group, kind string) (schema.GroupVersionKind, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, gvk := range f.active {
+		if gvk.Group == group && gvk.Kind == kind {
+			return gvk, true
+		}
+	}
+	return schema.GroupVersionKind{}, false
+}
+
 // servedVersion picks the preferred served version of an established CRD.
 func servedVersion(crd *apiextensionsv1.CustomResourceDefinition, k foreignKind) (schema.GroupVersionKind, bool) {
 	if crd == nil || crd.DeletionTimestamp != nil || crd.Spec.Group != k.group || crd.Spec.Names.Kind != k.kind {

@@ -176,7 +176,7 @@ func routeParents(old []gwv1.RouteParentStatus, rs *config.RouteStatus, now meta
 
 func (c *Controller) writePolicy(ctx context.Context, ps *config.PolicyStatus, now metav1.Time) error {
 	if ps.Key.Group != v1alpha1.GroupName || ps.Key.Kind != "CORSPolicy" {
-		return nil // foreign policies: their CRDs' status schemas differ; see docs/kubernetes.md
+		return c.writeForeignPolicy(ctx, ps, now)
 	}
 	var p v1alpha1.CORSPolicy
 	if err := c.cache.Get(ctx, types.NamespacedName{Namespace: ps.Key.Namespace, Name: ps.Key.Name}, &p); err != nil {

@@ -484,8 +484,10 @@ func checkRBAC(t *testing.T, r rendering, w expect) {
 		{"gateway.networking.k8s.io", "gateways/status"}:       {"update", "patch"},
 		{"gateway.networking.k8s.io", "httproutes/status"}:     {"update", "patch"},
 		{"corsgate.dev", "corspolicies/status"}:                {"update", "patch"},
-		{"", "events"}:                                         {"create", "patch"},
-		{"events.k8s.io", "events"}:                            {"create", "patch"},
+		{"gateway.kgateway.dev", "trafficpolicies/status"}:     {"update", "patch"},
+		{"agentgateway.dev", "agentgatewaypolicies/status"}:    {"update", "patch"},
+		{"", "events"}:              {"create", "patch"},
+		{"events.k8s.io", "events"}: {"create", "patch"},
 	}
 	for g, verbs := range clusterGrants {
 		for _, v := range verbs {

@@ -21,6 +21,7 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	"github.com/corsgate/corsgate/internal/testutil"
@@ -198,6 +199,29 @@ spec:
 	})
 	eventually(t, 20*time.Second, func() error {
 		return expectCORS("GET", url, "https://kg.example.com", 200, "https://kg.example.com")
+	})
+	// The Gateway API policy status, as kgateway writes it: one ancestor
+	// per targetRef, with corsgate's controllerName.
+	eventually(t, 20*time.Second, func() error {
+		tp := objects(t, "apiVersion: gateway.kgateway.dev/v1alpha1\nkind: TrafficPolicy\nmetadata: {name: kg-cors}\n")[0]
+		u, err := get(ctx, tp)
+		if err != nil {
+			return err
+		}
+		ancestors, _, _ := unstructured.NestedSlice(u.Object, "status", "ancestors")
+		for _, a := range ancestors {
+			m, _ := a.(map[string]any)
+			ref, _ := m["ancestorRef"].(map[string]any)
+			if m["controllerName"] != "corsgate.dev/gateway-controller" || ref["name"] != "kg" {
+				continue
+			}
+			conds, err := conditionsAt(m, "conditions")
+			if err != nil {
+				return err
+			}
+			return wantCondition(conds, "Accepted", metav1.ConditionTrue, "Accepted")
+		}
+		return fmt.Errorf("TrafficPolicy status.ancestors has no corsgate entry for route kg: %v", ancestors)
 	})
 }
 
