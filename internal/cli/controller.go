@@ -107,6 +107,17 @@ func scheme() (*runtime.Scheme, error) {
 	return s, nil
 }
 
+// replicaName is $POD_NAME (the chart sets it), else the host name.
+func replicaName() string {
+	if n := os.Getenv("POD_NAME"); n != "" {
+		return n
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "unknown"
+}
+
 func (f *controllerFlags) restConfig() (*rest.Config, error) {
 	if f.kubeconfig != "" {
 		cfg, err := clientcmd.BuildConfigFromFlags("", f.kubeconfig)
@@ -175,6 +186,9 @@ func runController(ctx context.Context, g *globalFlags, f *controllerFlags, stde
 	if err != nil {
 		return err
 	}
+	// The user agent names the replica, so managedFields show which pod
+	// wrote an object's status (the leader, and only it).
+	cfg.UserAgent = "corsgate-" + replicaName() + "/" + Version
 	s, err := scheme()
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -47,6 +48,7 @@ func startReplica(t *testing.T, name, class string, offset int, extra ...string)
 		"--debounce", "100ms", "--drain-timeout", "2s", "--access-log=false", "--log-level", "debug"}, extra...)
 	r.cmd = exec.Command(corsgate, args...)
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
+	r.cmd.Env = append(os.Environ(), "POD_NAME=replica-"+name)
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

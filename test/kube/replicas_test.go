@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -67,6 +68,7 @@ func TestTwoReplicas(t *testing.T) {
 		return nil
 	})
 	t.Logf("leader: replica %s", leader.name)
+	eventually(t, 10*time.Second, func() error { return statusWriters(ctx, route[0], leader, true) })
 
 	leader.stop(syscall.SIGKILL) // no Lease release: the other waits it out
 	eventually(t, 30*time.Second, func() error {
@@ -78,6 +80,28 @@ func TestTwoReplicas(t *testing.T) {
 	rd.Service = "missing"
 	apply(t, ctx, render(t, routeYAML, rd))
 	routeReason(t, ctx, route[0], "ha-gw", "ResolvedRefs", metav1.ConditionFalse, "BackendNotFound")
+	eventually(t, 10*time.Second, func() error { return statusWriters(ctx, route[0], follower, false) })
+}
+
+// statusWriters checks from managedFields (which name the writer by the
+// replica's user agent) that r wrote the route's status, and with only
+// that nobody else did.
+func statusWriters(ctx context.Context, route *unstructured.Unstructured, r *replica, only bool) error {
+	u, err := get(ctx, route)
+	if err != nil {
+		return err
+	}
+	want := "corsgate-replica-" + r.name
+	var managers []string
+	for _, mf := range u.GetManagedFields() {
+		if mf.Subresource == "status" {
+			managers = append(managers, mf.Manager)
+		}
+	}
+	if !slices.Contains(managers, want) || (only && len(managers) != 1) {
+		return fmt.Errorf("status of %s written by %v, want %s (only: %v)", route.GetName(), managers, want, only)
+	}
+	return nil
 }
 
 // TestSecretRotation: an HTTPS listener serves the certificate of its
