@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/corsgate/corsgate/internal/ir"
@@ -63,6 +64,10 @@ type Options struct {
 	Lint func() *lint.Report
 	// Logger receives console rendering errors. Default: discard.
 	Logger *slog.Logger
+	// AllowedHosts are host names (besides IP literals and localhost) the
+	// admin server answers to. Any other Host header gets 421: a page on
+	// another site cannot reach the admin server by DNS rebinding.
+	AllowedHosts []string
 }
 
 // NewHandler returns the admin handler without load status and metrics.
@@ -84,7 +89,30 @@ func New(o Options) http.Handler {
 	if o.Metrics != nil {
 		mux.Handle("GET /metrics", o.Metrics)
 	}
-	return mux
+	return hostGuard(mux, o.AllowedHosts)
+}
+
+// hostGuard answers 421 to requests whose Host is a name other than
+// localhost or one of allowed. IP literals always pass (probes, scrapes
+// and port-forwards use them).
+func hostGuard(next http.Handler, allowed []string) http.Handler {
+	ok := map[string]bool{"localhost": true}
+	for _, h := range allowed {
+		ok[strings.ToLower(strings.TrimSuffix(h, "."))] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.ToLower(strings.TrimSuffix(host, "."))
+		if host == "" || ok[host] || net.ParseIP(strings.Trim(host, "[]")) != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		text(w, http.StatusMisdirectedRequest, fmt.Sprintf(
+			"admin: Host %q is not allowed (protection against DNS rebinding); use an IP address or localhost, or allow the name with --admin-allowed-host", r.Host))
+	})
 }
 
 type handler struct {

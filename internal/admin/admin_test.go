@@ -48,7 +48,7 @@ func TestHandler(t *testing.T) {
 	check := func(t *testing.T, method, path string, w want) string {
 		t.Helper()
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+		h.ServeHTTP(rec, httptest.NewRequest(method, "http://127.0.0.1"+path, nil))
 		body := rec.Body.String()
 		if rec.Code != w.status || !strings.HasPrefix(rec.Header().Get("Content-Type"), w.ctype) || !strings.Contains(body, w.contains) {
 			t.Errorf("%s %s: %d %q %q, want %d %q containing %q",
@@ -96,7 +96,7 @@ func TestHandlerNilReady(t *testing.T) {
 	src := &fakeSource{}
 	src.snap.Store(testSnapshot())
 	rec := httptest.NewRecorder()
-	NewHandler(src, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	NewHandler(src, nil).ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1/readyz", nil))
 	if rec.Code != 200 {
 		t.Errorf("nil ready with a snapshot: %d, want 200", rec.Code)
 	}
@@ -164,7 +164,7 @@ func TestConfigShowsReloadStatusAndMetrics(t *testing.T) {
 
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1"+path, nil))
 		return rec.Code, rec.Body.String()
 	}
 	// Before a snapshot: 503, but the failed attempt is visible.
@@ -198,8 +198,38 @@ func TestConfigShowsReloadStatusAndMetrics(t *testing.T) {
 
 	// Without a metrics handler there is no /metrics.
 	rec := httptest.NewRecorder()
-	NewHandler(src, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	NewHandler(src, nil).ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1/metrics", nil))
 	if rec.Code != 404 {
 		t.Errorf("/metrics without handler: %d", rec.Code)
+	}
+}
+
+func TestHostGuard(t *testing.T) {
+	h := New(Options{AllowedHosts: []string{"corsgate-admin.monitoring.svc"}})
+	tests := []struct {
+		host string
+		want int
+	}{
+		{"127.0.0.1:9901", http.StatusOK},
+		{"[::1]:9901", http.StatusOK},
+		{"10.1.2.3:9901", http.StatusOK},
+		{"localhost:9901", http.StatusOK},
+		{"LOCALHOST.", http.StatusOK},
+		{"corsgate-admin.monitoring.svc:9901", http.StatusOK},
+		{"attacker.example:9901", http.StatusMisdirectedRequest},
+		{"localhost.attacker.example", http.StatusMisdirectedRequest},
+		{"127.0.0.1.nip.io:9901", http.StatusMisdirectedRequest},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
+		req.Host = tt.host
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tt.want {
+			t.Errorf("Host %q: %d, want %d (%s)", tt.host, rec.Code, tt.want, rec.Body)
+		}
+		if tt.want != http.StatusOK && !strings.Contains(rec.Body.String(), "--admin-allowed-host") {
+			t.Errorf("Host %q: the refusal should say how to allow the name: %s", tt.host, rec.Body)
+		}
 	}
 }

@@ -39,6 +39,7 @@ type controllerFlags struct {
 	bind           string
 	portOffset     int
 	adminAddr      string
+	adminHosts     []string
 	drainTimeout   time.Duration
 	debounce       time.Duration
 	accessLog      bool
@@ -80,6 +81,7 @@ port P to targetPort P + offset). The API server is found through
 	fl.StringVar(&f.bind, "bind", "0.0.0.0", "address every listener binds to")
 	fl.IntVar(&f.portOffset, "port-offset", 0, "bind each listener port P on P+offset (lets a non-root pod serve port 80)")
 	fl.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:9901", "admin server address (/healthz, /readyz, /config, /metrics, console); empty disables it")
+	fl.StringSliceVar(&f.adminHosts, "admin-allowed-host", nil, "host names the admin server answers to besides IP addresses and localhost (DNS rebinding protection)")
 	fl.DurationVar(&f.drainTimeout, "drain-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown")
 	fl.DurationVar(&f.debounce, "debounce", controller.DefaultDebounce, "quiet time after the last change before the configuration is rebuilt")
 	fl.BoolVar(&f.accessLog, "access-log", true, "log one line per request (level info)")
@@ -227,7 +229,7 @@ func runController(ctx context.Context, g *globalFlags, f *controllerFlags, stde
 	defer stopAdmin()
 	if f.adminAddr != "" {
 		h := admin.New(admin.Options{Snapshots: gw, Ready: func() bool { return c.Synced() && !draining.Load() },
-			Status: c, Metrics: m.Handler(), Traffic: traffic, Logger: log})
+			Status: c, Metrics: m.Handler(), Traffic: traffic, Logger: log, AllowedHosts: f.adminHosts})
 		addr, _, err := admin.Serve(adminCtx, f.adminAddr, h, log)
 		if err != nil {
 			return fmt.Errorf("%w (--admin-addr)", err)

@@ -31,6 +31,7 @@ type runFlags struct {
 	configs      []string
 	bind         string
 	adminAddr    string
+	adminHosts   []string
 	demoPort     int
 	drainTimeout time.Duration
 	watch        bool
@@ -69,6 +70,7 @@ finish for up to --drain-timeout and exit 0.`,
 	fl.StringArrayVarP(&f.configs, "config", "c", nil, "config file or directory of *.yaml (repeatable)")
 	fl.StringVar(&f.bind, "bind", "127.0.0.1", "address every listener binds to")
 	fl.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:9901", "admin server address (web console at /, /healthz, /readyz, /config, /metrics); empty disables it")
+	fl.StringSliceVar(&f.adminHosts, "admin-allowed-host", nil, "host names the admin server answers to besides IP addresses and localhost (DNS rebinding protection)")
 	fl.IntVar(&f.demoPort, "demo-port", 8080, "listener port of the embedded default config")
 	fl.DurationVar(&f.drainTimeout, "drain-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown")
 	fl.BoolVar(&f.watch, "watch", true, "reload when a config file changes (SIGHUP always reloads)")
@@ -138,7 +140,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *runFlags, stderr io.Writ
 	defer stopAdmin()
 	if f.adminAddr != "" {
 		h := admin.New(admin.Options{Snapshots: gw, Ready: func() bool { return !draining.Load() }, Status: rl, Metrics: m.Handler(),
-			Traffic: traffic, Lint: func() *lint.Report { return lintSource(src) }, Logger: log})
+			Traffic: traffic, Lint: func() *lint.Report { return lintSource(src) }, Logger: log, AllowedHosts: f.adminHosts})
 		addr, _, err := admin.Serve(adminCtx, f.adminAddr, h, log)
 		if err != nil {
 			_ = gw.Shutdown(context.Background())

@@ -307,7 +307,7 @@ func checkDeployment(t *testing.T, r rendering, w expect) *appsv1.Deployment {
 	}
 
 	// The command line of `corsgate controller`.
-	flags := checkArgs(t, c, w)
+	flags := checkArgs(t, c, w, d.Namespace)
 	drain, err := time.ParseDuration(flags["drain-timeout"])
 	if err != nil {
 		t.Errorf("--drain-timeout=%q: %v", flags["drain-timeout"], err)
@@ -371,7 +371,7 @@ func checkDeployment(t *testing.T, r rendering, w expect) *appsv1.Deployment {
 
 // checkArgs checks the arguments of `corsgate controller` and returns the
 // flags as name -> value.
-func checkArgs(t *testing.T, c corev1.Container, w expect) map[string]string {
+func checkArgs(t *testing.T, c corev1.Container, w expect, ns string) map[string]string {
 	t.Helper()
 	if len(c.Command) != 0 {
 		t.Errorf("command %q overrides the image entrypoint /corsgate", c.Command)
@@ -392,9 +392,11 @@ func checkArgs(t *testing.T, c corev1.Container, w expect) map[string]string {
 		flags[name] = value
 	}
 	want := map[string]string{
-		"bind":                      "0.0.0.0",
-		"port-offset":               strconv.Itoa(int(w.offset)),
-		"admin-addr":                "0.0.0.0:" + strconv.Itoa(int(w.adminPort)),
+		"bind":        "0.0.0.0",
+		"port-offset": strconv.Itoa(int(w.offset)),
+		"admin-addr":  "0.0.0.0:" + strconv.Itoa(int(w.adminPort)),
+		"admin-allowed-host": strings.Join([]string{w.fullname + "-admin", w.fullname + "-admin." + ns,
+			w.fullname + "-admin." + ns + ".svc", w.fullname + "-admin." + ns + ".svc.cluster.local"}, ","),
 		"leader-elect":              "true",
 		"leader-election-namespace": "$(POD_NAMESPACE)",
 		"leader-election-id":        "corsgate-controller",
