@@ -178,8 +178,7 @@ func applyOne(ctx context.Context, u *unstructured.Unstructured) error {
 	u = u.DeepCopy()
 	u.SetManagedFields(nil)
 	u.SetResourceVersion("")
-	//nolint:staticcheck // client.Apply with unstructured objects is what we want here
-	return k8s.Patch(ctx, u, client.Apply, client.FieldOwner("corsgate-test"), client.ForceOwnership)
+	return k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("corsgate-test"), client.ForceOwnership)
 }
 
 // remove deletes the objects (missing ones are fine).
