@@ -103,6 +103,18 @@ spec:
 	r := startReplica(t, "a", "lifecycle", 0, "--address-service", "default/lifecycle-lb")
 
 	eventually(t, 20*time.Second, func() error {
+		gc := objects(t, "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: lifecycle}\n")[0]
+		u, err := get(ctx, gc)
+		if err != nil {
+			return err
+		}
+		conds, err := conditionsAt(u.Object, "status", "conditions")
+		if err != nil {
+			return err
+		}
+		return wantCondition(conds, "Accepted", metav1.ConditionTrue, "Accepted")
+	})
+	eventually(t, 20*time.Second, func() error {
 		conds, l, err := gatewayConds(ctx, "lifecycle-gw")
 		if err != nil {
 			return err
