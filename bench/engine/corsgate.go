@@ -13,10 +13,11 @@ import (
 )
 
 // Gate is corsgate's engine as an http.Handler middleware. It mirrors
-// internal/dataplane/cors.go and serve.go (answerPreflight, setActualHeaders,
-// mergeVary, writeText) step for step, minus routing and proxying: build the
-// policy.Request from the request's own header slices, Evaluate, then either
-// answer the preflight or set the actual-request headers and call Next.
+// internal/dataplane/cors.go and serve.go (evaluate, answerPreflight,
+// setActualHeaders, mergeVary, writeText/writeLine) step for step, minus
+// routing and proxying: EvaluateHeader on the request's own header map
+// into a Decision on the stack, then either answer the preflight or set
+// the actual-request headers and call Next.
 type Gate struct {
 	Policy *policy.Policy
 	Next   http.Handler
@@ -30,17 +31,20 @@ var (
 
 const preflightDeny = "CORS preflight denied: "
 
+// denyBodies mirrors the dataplane's: the denied-preflight body, newline
+// included, per engine reason, built once.
+var denyBodies = func() (b [32]string) {
+	for i := range b {
+		b[i] = preflightDeny + policy.Reason(i).String() + "\n"
+	}
+	return b
+}()
+
 // ServeHTTP answers a preflight locally or decorates and forwards an actual
 // request, as internal/dataplane does.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := policy.Request{
-		Method:                r.Method,
-		Origin:                r.Header[policy.HeaderOrigin],
-		RequestMethod:         r.Header[policy.HeaderRequestMethod],
-		RequestHeaders:        r.Header[policy.HeaderRequestHeaders],
-		RequestPrivateNetwork: r.Header[policy.HeaderRequestPrivateNetwork],
-	}
-	d := g.Policy.Evaluate(&req)
+	var d policy.Decision
+	g.Policy.EvaluateHeader(r.Method, r.Header, &d)
 	if d.Preflight && !d.Forward {
 		answerPreflight(w, &d)
 		return
@@ -54,6 +58,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // answerPreflight mirrors dataplane.(*Gateway).answerPreflight.
 func answerPreflight(w http.ResponseWriter, d *policy.Decision) {
 	h := w.Header()
+	mergeVary(h, d.Vary)
 	set(h, policy.HeaderAllowOrigin, d.AllowOrigin)
 	set(h, policy.HeaderAllowCredentials, d.AllowCredentials)
 	set(h, policy.HeaderAllowMethods, d.AllowMethods)
@@ -61,7 +66,6 @@ func answerPreflight(w http.ResponseWriter, d *policy.Decision) {
 	set(h, policy.HeaderExposeHeaders, d.ExposeHeaders)
 	set(h, policy.HeaderMaxAge, d.MaxAge)
 	set(h, policy.HeaderAllowPrivateNetwork, d.AllowPrivateNetwork)
-	mergeVary(h, d.Vary)
 	status := d.Status
 	if status == 0 {
 		status = http.StatusForbidden
@@ -73,18 +77,24 @@ func answerPreflight(w http.ResponseWriter, d *policy.Decision) {
 		w.WriteHeader(status)
 		return
 	}
-	writeText(w, status, preflightDeny+d.Reason.String())
+	if int(d.Reason) < len(denyBodies) {
+		writeLine(w, status, denyBodies[d.Reason])
+		return
+	}
+	writeLine(w, status, preflightDeny+d.Reason.String()+"\n")
 }
 
 // setActualHeaders mirrors dataplane.setActualHeaders.
 func setActualHeaders(h http.Header, d *policy.Decision) {
-	for _, name := range policy.ResponseHeaderNames {
-		delete(h, name)
+	if len(h) != 0 {
+		for _, name := range policy.ResponseHeaderNames {
+			delete(h, name)
+		}
 	}
+	mergeVary(h, d.Vary)
 	set(h, policy.HeaderAllowOrigin, d.AllowOrigin)
 	set(h, policy.HeaderAllowCredentials, d.AllowCredentials)
 	set(h, policy.HeaderExposeHeaders, d.ExposeHeaders)
-	mergeVary(h, d.Vary)
 }
 
 func set(h http.Header, name string, v []string) {
@@ -131,14 +141,14 @@ func hasToken(line, tok string) bool {
 	return false
 }
 
-// writeText mirrors dataplane.writeText.
-func writeText(w http.ResponseWriter, status int, body string) {
+// writeLine mirrors dataplane.writeLine: a text/plain body that already
+// ends in a newline, written at once.
+func writeLine(w http.ResponseWriter, status int, line string) {
 	h := w.Header()
 	h["Content-Type"] = textPlain
 	h["X-Content-Type-Options"] = noSniff
 	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
-	_, _ = io.WriteString(w, "\n")
+	_, _ = io.WriteString(w, line)
 }
 
 var _ http.Handler = (*Gate)(nil)

@@ -20,6 +20,10 @@ func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(code int)        { w.status = code }
 
+// WriteString discards s without converting it, as net/http's own
+// ResponseWriter does (it implements io.StringWriter).
+func (w *discardWriter) WriteString(s string) (int, error) { return len(s), nil }
+
 func BenchmarkPreflight(b *testing.B) { benchmarkPreflight(b, nil) }
 
 // BenchmarkPreflightWithMetrics shows that counting a request adds no

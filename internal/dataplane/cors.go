@@ -20,21 +20,19 @@ var (
 	preflightDeny = "CORS preflight denied: "
 )
 
-// evaluate runs the CORS engine on r. The request view points at r's own
-// header slices; nothing is copied.
-func evaluate(c *ir.CORS, r *http.Request) policy.Decision {
-	req := policy.Request{
-		Method:                r.Method,
-		Origin:                r.Header[policy.HeaderOrigin],
-		RequestMethod:         r.Header[policy.HeaderRequestMethod],
-		RequestHeaders:        r.Header[policy.HeaderRequestHeaders],
-		RequestPrivateNetwork: r.Header[policy.HeaderRequestPrivateNetwork],
-	}
-	return c.Policy.Evaluate(&req)
+// evaluate runs the CORS engine on r, writing the decision into *d. The
+// engine reads r's own header slices, and only the ones the decision
+// depends on (Origin alone unless r is an OPTIONS with an Origin); nothing
+// is copied.
+func evaluate(c *ir.CORS, r *http.Request, d *policy.Decision) {
+	c.Policy.EvaluateHeader(r.Method, r.Header, d)
 }
 
 // setPreflightHeaders writes every header of a preflight decision.
 func setPreflightHeaders(h http.Header, d *policy.Decision) {
+	// Vary first: on the usual, still empty header map its lookup returns
+	// at once.
+	mergeVary(h, d.Vary)
 	set(h, policy.HeaderAllowOrigin, d.AllowOrigin)
 	set(h, policy.HeaderAllowCredentials, d.AllowCredentials)
 	set(h, policy.HeaderAllowMethods, d.AllowMethods)
@@ -42,7 +40,6 @@ func setPreflightHeaders(h http.Header, d *policy.Decision) {
 	set(h, policy.HeaderExposeHeaders, d.ExposeHeaders)
 	set(h, policy.HeaderMaxAge, d.MaxAge)
 	set(h, policy.HeaderAllowPrivateNetwork, d.AllowPrivateNetwork)
-	mergeVary(h, d.Vary)
 }
 
 // setActualHeaders makes the gateway the only source of CORS headers on a
@@ -50,13 +47,15 @@ func setPreflightHeaders(h http.Header, d *policy.Decision) {
 // Access-Control-* header already in h (from the upstream or a header
 // filter), sets the decision's, and merges its Vary tokens.
 func setActualHeaders(h http.Header, d *policy.Decision) {
-	for _, name := range policy.ResponseHeaderNames {
-		delete(h, name)
+	if len(h) != 0 {
+		for _, name := range policy.ResponseHeaderNames {
+			delete(h, name)
+		}
 	}
+	mergeVary(h, d.Vary)
 	set(h, policy.HeaderAllowOrigin, d.AllowOrigin)
 	set(h, policy.HeaderAllowCredentials, d.AllowCredentials)
 	set(h, policy.HeaderExposeHeaders, d.ExposeHeaders)
-	mergeVary(h, d.Vary)
 }
 
 // set assigns a decision's value list as is (it has len == cap).
@@ -150,19 +149,20 @@ func lineHasToken(line, tok string) bool {
 	return false
 }
 
-// denyBodies holds the body of a denied preflight for each engine reason,
-// built once so that a denied preflight allocates nothing.
+// denyBodies holds the body of a denied preflight, newline included, for
+// each engine reason, built once so that a denied preflight allocates
+// nothing and writes its body in one call.
 var denyBodies = func() (b [32]string) {
 	for i := range b {
-		b[i] = preflightDeny + policy.Reason(i).String()
+		b[i] = preflightDeny + policy.Reason(i).String() + "\n"
 	}
 	return b
 }()
 
-// denyBody returns the denied-preflight body for r.
+// denyBody returns the denied-preflight body line for r.
 func denyBody(r policy.Reason) string {
 	if int(r) < len(denyBodies) {
 		return denyBodies[r]
 	}
-	return preflightDeny + r.String()
+	return preflightDeny + r.String() + "\n"
 }

@@ -178,7 +178,7 @@ func Explain(snap *ir.Snapshot, port int, r *http.Request) Explanation {
 	}
 	g := &Gateway{}
 	if st.cors != nil {
-		st.dec = evaluate(st.cors, r)
+		evaluate(st.cors, r, &st.dec)
 		e.Decision = decisionInfo(&st.dec)
 		if st.dec.Preflight && !st.dec.Forward {
 			g.answerPreflight(w, st)
@@ -208,7 +208,8 @@ func Explain(snap *ir.Snapshot, port int, r *http.Request) Explanation {
 func (e *Explanation) noRoute(l *ir.Listener, r *http.Request, w *explainRecorder) {
 	var st *reqState
 	if c := fallbackCORS(l, e.Host); c != nil {
-		st = &reqState{cors: c, dec: evaluate(c, r)}
+		st = &reqState{cors: c}
+		evaluate(c, r, &st.dec)
 		e.Policy, e.Decision = policyInfo("fallback", c), decisionInfo(&st.dec)
 	}
 	if st != nil && st.dec.Preflight {

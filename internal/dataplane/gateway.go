@@ -128,6 +128,7 @@ type Gateway struct {
 	metrics *metrics.Metrics
 	denyFn  func(DeniedCORS) // Options.OnDeniedCORS; nil: none
 	proxy   *httputil.ReverseProxy
+	buffers *bufferPool // body copy buffers, shared by both proxy paths
 	denied  rateLimiter // for the "origin not allowed" lines
 
 	// active is the state every request loads once: the snapshot plus what
@@ -157,6 +158,7 @@ func New(opts Options) *Gateway {
 		backends:  make(map[string]*backendState),
 		retired:   make(map[*listener]struct{}),
 	}
+	g.buffers = newBufferPool()
 	g.proxy = g.newReverseProxy()
 	return g
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"sync"
-	"time"
 
 	"github.com/corsgate/corsgate/internal/ir"
 )
@@ -17,7 +16,9 @@ import (
 // proxyBufferSize is the size of the buffers the proxy copies bodies with.
 const proxyBufferSize = 32 << 10
 
-// newReverseProxy returns the one ReverseProxy every route shares; the
+// newReverseProxy returns the one ReverseProxy every route shares, for the
+// requests the direct path (forward.go) leaves to it: protocol upgrades and
+// the rare requests whose TE or query ReverseProxy treats specially. The
 // per-request choices travel in the request context (reqState).
 func (g *Gateway) newReverseProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
@@ -25,38 +26,19 @@ func (g *Gateway) newReverseProxy() *httputil.ReverseProxy {
 		Transport:      backendRoundTripper{log: g.log},
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   g.proxyError,
-		BufferPool:     newBufferPool(),
+		BufferPool:     g.buffers,
 		ErrorLog:       log.New(serverLogWriter{log: g.log}, "", 0),
 	}
 }
 
-// rewrite points the outbound request at the chosen endpoint. It keeps the
-// inbound Host header (the Gateway API and Envoy default), sets
-// X-Forwarded-For/-Host/-Proto ("https" on TLS listeners) from the
-// connection only, dropping the client's own values since the gateway is the
-// edge and cannot trust them, and applies the
-// rule's, then the backendRef's, RequestHeaderModifier.
+// rewrite is the ReverseProxy hook for reqState.rewriteOutbound.
 func rewrite(pr *httputil.ProxyRequest) {
-	st := stateOf(pr.In.Context())
-	pr.Out.URL.Scheme = st.target.scheme
-	pr.Out.URL.Host = st.target.host
-	pr.SetXForwarded()
-	applyModifier(pr.Out.Header, st.route.RequestHeaders)
-	applyModifier(pr.Out.Header, st.wb.RequestHeaders)
+	stateOf(pr.In.Context()).rewriteOutbound(pr.Out, pr.In)
 }
 
-// modifyResponse applies the rule's, then the backendRef's,
-// ResponseHeaderModifier, and only then the CORS step. The order matters: the
-// CORS step deletes every Access-Control-* header before setting the
-// gateway's own, so neither the upstream nor a header filter can inject,
-// override or duplicate one.
+// modifyResponse is the ReverseProxy hook for reqState.modifyResponse.
 func modifyResponse(res *http.Response) error {
-	st := stateOf(res.Request.Context())
-	applyModifier(res.Header, st.route.ResponseHeaders)
-	applyModifier(res.Header, st.wb.ResponseHeaders)
-	if st.cors != nil {
-		setActualHeaders(res.Header, &st.dec)
-	}
+	stateOf(res.Request.Context()).modifyResponse(res)
 	return nil
 }
 
@@ -77,34 +59,14 @@ func applyModifier(h http.Header, m *ir.HeaderModifier) {
 	}
 }
 
-// backendRoundTripper sends a request with the transport of the backend
-// chosen for it, records the time to the response headers, and keeps the
-// endpoint's passive health: a connect failure starts a back-off, a
-// completed exchange ends it.
+// backendRoundTripper is ReverseProxy's Transport: reqState.roundTrip
+// for the request's state.
 type backendRoundTripper struct{ log *slog.Logger }
 
 var errNoBackend = errors.New("dataplane: request has no backend; this is a gateway bug")
 
 func (rt backendRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
-	st := stateOf(req.Context())
-	if st == nil || st.be == nil {
-		return nil, errNoBackend
-	}
-	start := time.Now()
-	res, err := st.be.transport.RoundTrip(req)
-	st.be.up.Observe(time.Since(start))
-	switch {
-	case err == nil:
-		st.be.exchanged(st.idx, rt.log)
-	case isConnectError(err) && req.Context().Err() == nil:
-		// Not the client leaving or the overall timeout: the endpoint
-		// refused or did not answer the connection.
-		st.be.connectFailed(st.idx, rt.log)
-	}
-	if res != nil && res.Request == nil {
-		res.Request = req // modifyResponse finds the request state through it
-	}
-	return res, err
+	return stateOf(req.Context()).roundTrip(req, rt.log)
 }
 
 // isConnectError reports whether err is a failure to connect (nothing was
@@ -119,10 +81,14 @@ func isConnectError(err error) bool {
 // the response has already started, a complete-looking error is no longer
 // possible, so the connection is aborted instead.
 func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	g.upstreamFailed(w, r, stateOf(r.Context()), err)
+}
+
+// upstreamFailed is proxyError for a request whose state is st.
+func (g *Gateway) upstreamFailed(w http.ResponseWriter, r *http.Request, st *reqState, err error) {
 	if sw, ok := w.(*statusWriter); ok && sw.status != 0 {
 		panic(http.ErrAbortHandler)
 	}
-	st := stateOf(r.Context())
 	backend := st.be.id
 	status, msg := classifyUpstreamError(err, backend)
 	level := slog.LevelWarn

@@ -10,9 +10,10 @@ import (
 	"github.com/corsgate/corsgate/internal/policy"
 )
 
-// reqState is what the proxy hooks (Rewrite, Transport, ModifyResponse,
-// ErrorHandler) need to know about a request; it travels in the request
-// context (for proxied requests; preflights do not allocate it).
+// reqState is what proxying needs to know about a request. The direct
+// path (forward.go) holds it in its exchange; on the ReverseProxy path the
+// hooks (Rewrite, Transport, ModifyResponse, ErrorHandler) find it in the
+// request context. Preflights and local answers keep it on the stack.
 type reqState struct {
 	route  *ir.Route
 	wb     *ir.WeightedBackend // nil when the route has no usable backend
@@ -68,7 +69,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, port int) {
 		st.cors = nil // not compiled: the translator never produces this
 	}
 	if st.cors != nil {
-		st.dec = evaluate(st.cors, r)
+		evaluate(st.cors, r, &st.dec)
 		// A preflight is answered here unless the policy asks for
 		// preflights from origins it does not allow to be forwarded
 		// (Istio's unmatchedPreflights: FORWARD); the backend's answer then
@@ -108,7 +109,8 @@ func (g *Gateway) noRoute(w http.ResponseWriter, r *http.Request, ls *listenerSt
 	var st *reqState
 	if ls != nil {
 		if c := fallbackCORS(ls.l, host); c != nil {
-			st = &reqState{cors: c, dec: evaluate(c, r)}
+			st = &reqState{cors: c}
+			evaluate(c, r, &st.dec)
 		}
 	}
 	if st != nil && st.dec.Preflight {
@@ -139,11 +141,13 @@ func fallbackCORS(l *ir.Listener, host string) *ir.CORS {
 // noRouteBody never echoes the host or path: they are the client's.
 const noRouteBody = "not found: no route matches this host and path"
 
-// forward proxies r to st.target.
+// forward proxies r to st.target: on the direct path (forward.go) for
+// ordinary exchanges, through ReverseProxy for the rest.
 func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, local *reqState, ls *listenerState, start time.Time) {
-	st := new(reqState)
-	*st = *local
-	ctx := context.WithValue(r.Context(), stateKey{}, st)
+	x := new(exchange)
+	x.st = *local
+	st := &x.st
+	ctx := r.Context()
 	// Upgraded connections (WebSocket) live as long as the request context,
 	// so the overall timeout applies only to ordinary exchanges.
 	if g.opts.UpstreamTimeout > 0 && len(r.Header["Upgrade"]) == 0 {
@@ -155,6 +159,11 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, local *reqStat
 	// Deferred so that an aborted response (http.ErrAbortHandler) is
 	// counted and logged too.
 	defer func() { g.finish(r, ls, st, st.w.status, start) }()
+	if direct(r) {
+		g.forwardDirect(ctx, x, r)
+		return
+	}
+	ctx = context.WithValue(ctx, stateKey{}, st)
 	g.proxy.ServeHTTP(&st.w, r.WithContext(ctx))
 }
 
@@ -174,7 +183,7 @@ func (g *Gateway) answerPreflight(w http.ResponseWriter, st *reqState) int {
 		w.WriteHeader(status)
 		return status
 	}
-	writeText(w, status, denyBody(d.Reason))
+	writeLine(w, status, denyBody(d.Reason))
 	return status
 }
 
@@ -196,4 +205,14 @@ func writeText(w http.ResponseWriter, status int, body string) {
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
 	_, _ = io.WriteString(w, "\n")
+}
+
+// writeLine is writeText for a body that already ends in a newline: one
+// write instead of two.
+func writeLine(w http.ResponseWriter, status int, line string) {
+	h := w.Header()
+	h[hdrCType] = textPlain
+	h[hdrNoSniff] = noSniff
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, line)
 }

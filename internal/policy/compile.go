@@ -91,7 +91,7 @@ func Compile(s Spec) (*Policy, []Warning, error) {
 			OriginRegexes:              ex.regexSrc,
 			ForwardUnmatchedPreflights: s.ForwardUnmatchedPreflights,
 		},
-		matcher: origin.NewMatcher(patterns),
+		matcher: origin.NewMatcherSpelled(patterns, origins),
 		exprs:   origin.NewExprs(ex.prefixes, ex.regexes),
 		forward: s.ForwardUnmatchedPreflights,
 	}

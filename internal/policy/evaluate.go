@@ -38,16 +38,51 @@ var noRequest Request
 // an OPTIONS without Access-Control-Request-Method: the caller forwards it
 // and adds the Decision's headers to the response.
 func (p *Policy) Evaluate(r *Request) Decision {
-	if p == nil {
-		return Decision{}
-	}
+	var d Decision
+	p.EvaluateInto(r, &d)
+	return d
+}
+
+// EvaluateInto is [Policy.Evaluate] writing the decision into *d, which it
+// overwrites entirely; a caller that keeps the Decision in its own
+// (stack-allocated) state avoids copying the struct on return.
+func (p *Policy) EvaluateInto(r *Request, d *Decision) {
 	if r == nil {
 		r = &noRequest
 	}
-	if r.IsPreflight() {
-		return p.preflight(r)
+	p.evaluate(r.Method, r.Origin, r.RequestMethod, r, nil, d)
+}
+
+// EvaluateHeader is [Policy.EvaluateInto] for a request whose headers are
+// in h, keyed by canonical name as net/http stores them (an http.Header
+// converts implicitly). It looks up only the headers the decision depends
+// on: Origin; Access-Control-Request-Method for an OPTIONS with an Origin;
+// Access-Control-Request-Headers and -Private-Network only for a preflight
+// from an allowed origin, and the latter only when the policy allows
+// private-network access. The answer is the one [Policy.Evaluate] gives
+// for the Request holding the same header lists.
+func (p *Policy) EvaluateHeader(method string, h map[string][]string, d *Decision) {
+	var acrm []string
+	origin := h[HeaderOrigin]
+	if method == "OPTIONS" && nonEmpty(origin) {
+		acrm = h[HeaderRequestMethod]
 	}
-	return p.actual(r)
+	p.evaluate(method, origin, acrm, nil, h, d)
+}
+
+// evaluate is the one implementation behind the Evaluate methods. The
+// preflight's request headers and private-network flag come from r, or
+// when r is nil from h, read only when needed.
+func (p *Policy) evaluate(method string, origin, acrm []string, r *Request, h map[string][]string, d *Decision) {
+	if p == nil {
+		*d = Decision{}
+		return
+	}
+	if method == "OPTIONS" && nonEmpty(origin) && nonEmpty(acrm) {
+		p.preflight(origin, acrm, r, h, d)
+		return
+	}
+	p.actual(origin, d)
 }
 
 // checkOrigin classifies the Origin header values and returns the value
@@ -69,6 +104,11 @@ func (p *Policy) checkOrigin(values []string) (Reason, []string) {
 	if len(values) != 1 {
 		return ReasonInvalidOrigin, nil
 	}
+	// The canonical spelling of an exact origin, as browsers send it, is
+	// found by comparing the raw value: no parsing, no key to build.
+	if p.matcher.MatchRaw(values[0]) {
+		return ReasonAllowed, values[:1:1]
+	}
 	o, ok := origin.Parse(values[0])
 	if !ok {
 		return ReasonInvalidOrigin, nil
@@ -76,7 +116,7 @@ func (p *Policy) checkOrigin(values []string) (Reason, []string) {
 	// Exact and wildcard origins first, without allocation; only when
 	// they miss, the literal prefixes and then the precompiled RE2
 	// programs, on the request's own bytes.
-	if !p.matcher.Match(o) && !p.exprs.Match(values[0]) {
+	if !p.matcher.MatchParsed(o) && !p.exprs.Match(values[0]) {
 		return ReasonOriginNotAllowed, nil
 	}
 	return ReasonAllowed, values[:1:1]
@@ -85,29 +125,35 @@ func (p *Policy) checkOrigin(values []string) (Reason, []string) {
 // preflight answers an OPTIONS request carrying Origin and
 // Access-Control-Request-Method. The answer varies with the request
 // method and headers as well as the Origin, whatever the outcome.
-func (p *Policy) preflight(r *Request) Decision {
-	d := Decision{Preflight: true, Status: statusForbidden, Vary: p.varyPreflight}
-	reason, allowOrigin := p.checkOrigin(r.Origin)
+func (p *Policy) preflight(origin, acrm []string, r *Request, h map[string][]string, d *Decision) {
+	*d = Decision{Preflight: true, Status: statusForbidden, Vary: p.varyPreflight}
+	reason, allowOrigin := p.checkOrigin(origin)
 	if reason != ReasonAllowed {
 		d.Reason = reason
 		if p.forward {
 			// Istio's unmatchedPreflights FORWARD: the backend answers.
 			d.Status, d.Forward = 0, true
 		}
-		return d
+		return
 	}
 	// Browsers send exactly one method token; anything else is not a
 	// browser and must not be echoed.
-	if len(r.RequestMethod) != 1 || !header.IsToken(r.RequestMethod[0]) {
+	if len(acrm) != 1 || !header.IsToken(acrm[0]) {
 		d.Reason = ReasonInvalidRequestMethod
-		return d
+		return
+	}
+	var acrh []string
+	if r != nil {
+		acrh = r.RequestHeaders
+	} else {
+		acrh = h[HeaderRequestHeaders]
 	}
 	// Checked even when the policy lists its headers, so that a hostile
 	// value is refused the same way whatever the configuration.
-	names, ok := header.CheckList(r.RequestHeaders)
+	names, ok := header.CheckList(acrh)
 	if !ok {
 		d.Reason = ReasonInvalidRequestHeaders
-		return d
+		return
 	}
 	d.Status = statusNoContent
 	d.Allowed = true
@@ -116,22 +162,29 @@ func (p *Policy) preflight(r *Request) Decision {
 	d.AllowCredentials = p.allowCredentials
 	d.AllowMethods = p.allowMethods
 	if p.echoMethods {
-		d.AllowMethods = r.RequestMethod[:1:1]
+		d.AllowMethods = acrm[:1:1]
 	}
 	d.AllowHeaders = p.allowHeaders
 	if p.echoHeaders && names > 0 {
 		// Echoing covers Authorization, which a literal "*" never does.
-		n := len(r.RequestHeaders)
-		d.AllowHeaders = r.RequestHeaders[:n:n]
+		n := len(acrh)
+		d.AllowHeaders = acrh[:n:n]
 	}
 	// Fetch reads Access-Control-Expose-Headers only on the actual
 	// response, but Gateway API conformance expects it here too.
 	d.ExposeHeaders = p.exposeHeaders
 	d.MaxAge = p.maxAge
-	if p.pna && len(r.RequestPrivateNetwork) == 1 && r.RequestPrivateNetwork[0] == "true" {
-		d.AllowPrivateNetwork = p.allowPNA
+	if p.pna {
+		var pna []string
+		if r != nil {
+			pna = r.RequestPrivateNetwork
+		} else {
+			pna = h[HeaderRequestPrivateNetwork]
+		}
+		if len(pna) == 1 && pna[0] == "true" {
+			d.AllowPrivateNetwork = p.allowPNA
+		}
 	}
-	return d
 }
 
 // actual decorates the response to a request that is not a preflight.
@@ -142,20 +195,19 @@ func (p *Policy) preflight(r *Request) Decision {
 // requests without Origin, carries Vary: Origin; otherwise a shared cache
 // could serve a response without CORS headers to a CORS request (Fetch,
 // "CORS protocol and HTTP caches").
-func (p *Policy) actual(r *Request) Decision {
-	reason, allowOrigin := p.checkOrigin(r.Origin)
-	d := Decision{Reason: reason, Allowed: reason == ReasonAllowed}
+func (p *Policy) actual(origin []string, d *Decision) {
+	reason, allowOrigin := p.checkOrigin(origin)
+	*d = Decision{Reason: reason, Allowed: reason == ReasonAllowed}
 	if p.static {
 		d.AllowOrigin = p.allowOriginStar
 		d.ExposeHeaders = p.exposeHeaders
-		return d
+		return
 	}
 	d.Vary = p.varyOrigin
 	if reason != ReasonAllowed {
-		return d
+		return
 	}
 	d.AllowOrigin = allowOrigin
 	d.AllowCredentials = p.allowCredentials
 	d.ExposeHeaders = p.exposeHeaders
-	return d
 }

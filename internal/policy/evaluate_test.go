@@ -230,6 +230,21 @@ func TestEvaluate(t *testing.T) {
 					t.Fatalf("Evaluate:\n got %+v\nwant %+v", got, tt.want)
 				}
 				checkLenIsCap(t, got)
+				var into, fromHeader Decision
+				into.Vary = v("stale") // EvaluateInto overwrites everything
+				p.EvaluateInto(tt.req, &into)
+				if !reflect.DeepEqual(into, tt.want) {
+					t.Fatalf("EvaluateInto:\n got %+v\nwant %+v", into, tt.want)
+				}
+				fromHeader.AllowOrigin = v("stale")
+				method := ""
+				if tt.req != nil {
+					method = tt.req.Method
+				}
+				p.EvaluateHeader(method, requestHeader(tt.req), &fromHeader)
+				if !reflect.DeepEqual(fromHeader, tt.want) {
+					t.Fatalf("EvaluateHeader:\n got %+v\nwant %+v", fromHeader, tt.want)
+				}
 			})
 		}
 	}
@@ -329,6 +344,11 @@ func TestEvaluateNoAlloc(t *testing.T) {
 			if n := testing.AllocsPerRun(200, func() { p.Evaluate(tt.req) }); n != 0 {
 				t.Fatalf("Evaluate allocated %v times per run", n)
 			}
+			h := requestHeader(tt.req)
+			var d Decision
+			if n := testing.AllocsPerRun(200, func() { p.EvaluateHeader(tt.req.Method, h, &d) }); n != 0 {
+				t.Fatalf("EvaluateHeader allocated %v times per run", n)
+			}
 		})
 	}
 }
@@ -340,6 +360,20 @@ func BenchmarkEvaluate(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				p.Evaluate(tt.req)
+			}
+		})
+	}
+}
+
+func BenchmarkEvaluateHeader(b *testing.B) {
+	for _, tt := range allocCases() {
+		p := mustCompile(b, tt.spec)
+		h := requestHeader(tt.req)
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var d Decision
+			for b.Loop() {
+				p.EvaluateHeader(tt.req.Method, h, &d)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -34,9 +35,15 @@ func FuzzEvaluate(f *testing.F) {
 			RequestHeaders:        lines(acrh),
 			RequestPrivateNetwork: lines(acrpn),
 		}
+		h := requestHeader(r)
 		for _, p := range policies {
 			d := p.Evaluate(r)
 			checkLenIsCap(t, d)
+			var hd Decision
+			p.EvaluateHeader(r.Method, h, &hd)
+			if !reflect.DeepEqual(hd, d) {
+				t.Fatalf("EvaluateHeader:\n got %+v\nwant %+v", hd, d)
+			}
 			if d.Preflight != r.IsPreflight() {
 				t.Fatalf("Preflight = %v for %+v", d.Preflight, r)
 			}
@@ -77,4 +84,22 @@ func lines(s string) []string {
 		return nil
 	}
 	return strings.Split(s, "\n")
+}
+
+// requestHeader returns r's header lists keyed by canonical name, as
+// net/http stores them, for EvaluateHeader.
+func requestHeader(r *Request) map[string][]string {
+	h := map[string][]string{}
+	if r == nil {
+		return h
+	}
+	for name, v := range map[string][]string{
+		HeaderOrigin: r.Origin, HeaderRequestMethod: r.RequestMethod,
+		HeaderRequestHeaders: r.RequestHeaders, HeaderRequestPrivateNetwork: r.RequestPrivateNetwork,
+	} {
+		if v != nil {
+			h[name] = v
+		}
+	}
+	return h
 }

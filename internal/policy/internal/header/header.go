@@ -84,76 +84,59 @@ func AppendList(dst []string, lines []string) ([]string, bool) {
 	return out, true
 }
 
-// walk is the single implementation behind CheckList and AppendList. Each
-// call to element advances past at least one comma or ends the line, so the
-// work is linear in the input and, thanks to the caps, usually far less.
+// walk is the single implementation behind CheckList and AppendList: one
+// loop, no call per element (a hostile list is all elements). Each element
+// is at most MaxOWS whitespace bytes, an optional token, at most MaxOWS
+// whitespace bytes, then a comma or the end of the line; each pass of the
+// inner loop moves past at least one comma or ends the line, so the work
+// is linear in the input and, thanks to the caps, usually far less.
 func walk(dst, lines []string, collect bool) ([]string, int, bool) {
 	if len(lines) > MaxLines {
 		return dst, 0, false
 	}
 	names, empty := 0, 0
-	for _, line := range lines {
-		for i, last := 0, false; !last; {
-			var name string
-			var ok bool
-			name, i, last, ok = element(line, i)
-			if !ok {
-				return dst, 0, false
+	for _, s := range lines {
+		i := 0
+		for {
+			for n := 0; i < len(s) && isOWS(s[i]); n++ {
+				if n == MaxOWS {
+					return dst, 0, false
+				}
+				i++
+			}
+			start := i
+			for i < len(s) && tchar[s[i]] {
+				i++
+			}
+			name := s[start:i]
+			for n := 0; i < len(s) && isOWS(s[i]); n++ {
+				if n == MaxOWS {
+					return dst, 0, false
+				}
+				i++
 			}
 			if name == "" {
 				empty++
 				if empty > MaxEmpty {
 					return dst, 0, false
 				}
-				continue
+			} else {
+				names++
+				if names > MaxNames {
+					return dst, 0, false
+				}
+				if collect {
+					dst = append(dst, name)
+				}
 			}
-			names++
-			if names > MaxNames {
+			if i == len(s) {
+				break
+			}
+			if s[i] != ',' {
 				return dst, 0, false
 			}
-			if collect {
-				dst = append(dst, name)
-			}
+			i++
 		}
 	}
 	return dst, names, true
-}
-
-// element scans the list element that starts at s[i:]: at most MaxOWS
-// whitespace bytes, an optional token, at most MaxOWS whitespace bytes, then
-// a comma or the end of s. It returns the token (empty for an empty
-// element), the index where the next element starts, whether this was the
-// last element of s, and ok=false when the element is malformed or carries
-// too much whitespace.
-func element(s string, i int) (name string, next int, last, ok bool) {
-	if i, ok = skipOWS(s, i); !ok {
-		return "", i, true, false
-	}
-	start := i
-	for i < len(s) && tchar[s[i]] {
-		i++
-	}
-	name = s[start:i]
-	if i, ok = skipOWS(s, i); !ok {
-		return "", i, true, false
-	}
-	if i == len(s) {
-		return name, i, true, true
-	}
-	if s[i] != ',' {
-		return "", i, true, false
-	}
-	return name, i + 1, false, true
-}
-
-// skipOWS skips at most MaxOWS whitespace bytes; ok is false when the run
-// is longer.
-func skipOWS(s string, i int) (int, bool) {
-	for n := 0; i < len(s) && isOWS(s[i]); n++ {
-		if n == MaxOWS {
-			return i, false
-		}
-		i++
-	}
-	return i, true
 }

@@ -79,6 +79,11 @@ func FuzzOriginPattern(f *testing.F) {
 		if got, want := m.Match(o), naiveMatch(ps, req); got != want {
 			t.Fatalf("patterns %q, origin %q: Match = %v, naive = %v", []string{p1, p2}, req, got, want)
 		}
+		// The raw fast path, then MatchParsed on a miss, must say what
+		// Match says.
+		if got, want := m.MatchRaw(req) || m.MatchParsed(o), m.Match(o); got != want {
+			t.Fatalf("patterns %q, origin %q: MatchRaw/MatchParsed = %v, Match = %v", []string{p1, p2}, req, got, want)
+		}
 	})
 }
 

@@ -23,34 +23,136 @@ type Matcher struct {
 	anyHost    bool
 	keys       map[string]struct{}
 	suffixLens []int // distinct key lengths of Subdomains patterns
+
+	// exactOnly is set when every pattern is Exact: then a canonical
+	// origin that is not in the raw set below is not allowed either.
+	exactOnly bool
+	// raw holds the canonical serialisations of the Exact patterns, the
+	// spelling browsers send, sorted, so that [Matcher.MatchRaw] can
+	// compare the request's own Origin bytes before (and usually instead
+	// of) parsing them: in order when there are at most maxRawList, by
+	// binary search otherwise. A sorted slice rather than a set keeps the
+	// snapshot small: a config holds one matcher per route.
+	raw []string
 }
 
+// maxRawList is the number of exact origins compared one by one before a
+// binary search is cheaper: a string comparison is a length check and,
+// only for equal lengths, a memory comparison.
+const maxRawList = 4
+
 // NewMatcher builds a matcher for ps.
-func NewMatcher(ps []Pattern) *Matcher {
-	m := &Matcher{keys: make(map[string]struct{}, len(ps))}
-	for _, p := range ps {
+func NewMatcher(ps []Pattern) *Matcher { return NewMatcherSpelled(ps, nil) }
+
+// NewMatcherSpelled is NewMatcher for a caller that already holds each
+// pattern's canonical spelling: spelled[i] == ps[i].String(). The matcher
+// then shares those strings instead of building its own copies (a config
+// holds one matcher per route, so this is most of the raw list's memory).
+// A spelled of the wrong length is ignored.
+func NewMatcherSpelled(ps []Pattern, spelled []string) *Matcher {
+	if len(spelled) != len(ps) {
+		spelled = nil
+	}
+	m := &Matcher{keys: make(map[string]struct{}, len(ps)), exactOnly: true}
+	var raw []string
+	for i, p := range ps {
 		if p.Kind == Any {
 			m.all = true
+			m.exactOnly = false
 			continue
 		}
 		k := p.key()
 		m.keys[k] = struct{}{}
 		switch p.Kind {
+		case Exact:
+			// Only spellings that Parse accepts and Match allows go into
+			// the raw set, so a raw hit means exactly what the slow path
+			// would have said.
+			s := p.String()
+			if spelled != nil && spelled[i] == s {
+				s = spelled[i] // share the caller's copy
+			}
+			if o, ok := Parse(s); ok && canonical(o) && !slices.Contains(raw, s) {
+				raw = append(raw, s)
+			}
 		case AnyHost:
 			m.anyHost = true
+			m.exactOnly = false
 		case Subdomains:
+			m.exactOnly = false
 			if !slices.Contains(m.suffixLens, len(k)) {
 				m.suffixLens = append(m.suffixLens, len(k))
 			}
 		}
 	}
 	slices.Sort(m.suffixLens)
+	slices.Sort(raw)
+	m.raw = slices.Clip(raw)
 	return m
+}
+
+// MatchRaw reports whether s, an Origin header value as received, is the
+// canonical spelling of one of the Exact patterns. A true answer means
+// that Parse accepts s and Match allows it; a false one means nothing, and
+// the caller goes on with [Parse] and [Matcher.MatchParsed]. Browsers send
+// the canonical spelling (lower case, no default port), so an allowed
+// exact origin is found without parsing. MatchRaw never allocates.
+func (m *Matcher) MatchRaw(s string) bool {
+	if len(m.raw) > maxRawList {
+		_, ok := slices.BinarySearch(m.raw, s)
+		return ok
+	}
+	for _, r := range m.raw {
+		if s == r {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchParsed is [Matcher.Match] for an origin that [Matcher.MatchRaw]
+// already refused. When every pattern is Exact and o is spelled
+// canonically, the raw comparison was the whole answer, so it returns
+// false without building a key.
+func (m *Matcher) MatchParsed(o Origin) bool {
+	c := canonical(o)
+	if m.exactOnly && c {
+		return false
+	}
+	return m.match(o, !c)
+}
+
+// canonical reports whether o, from Parse, is written the way browsers
+// serialise an http or https origin: scheme and host in lower case, no
+// default port. The canonical spelling of an Exact pattern
+// ([Pattern.String]) is the only spelling of the matching origins that is
+// canonical, so comparing canonical values as strings is the same as
+// comparing their keys. An Origin not made by Parse is never canonical.
+func canonical(o Origin) bool {
+	if o.Null || !o.lower {
+		return false
+	}
+	def := DefaultPort(o.Scheme)
+	return def != "" && o.Port != def
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isUpper(s[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 // Match reports whether o is allowed. Only "*" matches "null" and origins
 // whose scheme is not http or https. Match never allocates.
-func (m *Matcher) Match(o Origin) bool {
+func (m *Matcher) Match(o Origin) bool { return m.match(o, true) }
+
+// match is Match; exact says whether the whole key can still match an
+// Exact pattern (MatchParsed knows it cannot for a canonical origin the raw
+// comparison missed).
+func (m *Matcher) match(o Origin, exact bool) bool {
 	if m.all {
 		return true
 	}
@@ -75,8 +177,10 @@ func (m *Matcher) Match(o Origin) bool {
 	k = appendLower(k, o.Scheme)
 	k = append(k, '|')
 	k = append(k, port...)
-	if _, ok := m.keys[string(k)]; ok {
-		return true
+	if exact {
+		if _, ok := m.keys[string(k)]; ok {
+			return true
+		}
 	}
 	if m.anyHost {
 		if _, ok := m.keys[string(k[hostLen:])]; ok {

@@ -138,6 +138,49 @@ func TestMatcher(t *testing.T) {
 	}
 }
 
+// TestMatcherRaw checks the raw fast path against Match on every table
+// entry: a raw hit is an allowed origin, and a raw miss followed by
+// MatchParsed gives Match's answer, including for non-canonical spellings
+// (upper case, an explicit default port) of an allowed exact origin.
+func TestMatcherRaw(t *testing.T) {
+	for _, tt := range matcherTests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mustMatcher(t, tt.patterns...)
+			for _, s := range append(append([]string(nil), tt.yes...), tt.no...) {
+				o, ok := Parse(s)
+				if !ok {
+					t.Fatalf("Parse(%q) failed", s)
+				}
+				raw := m.MatchRaw(s)
+				if raw && !m.Match(o) {
+					t.Errorf("%q: MatchRaw(%q) but not Match", tt.patterns, s)
+				}
+				if got, want := raw || m.MatchParsed(o), m.Match(o); got != want {
+					t.Errorf("%q: MatchRaw/MatchParsed(%q) = %v, Match = %v", tt.patterns, s, got, want)
+				}
+			}
+		})
+	}
+	many := make([]string, 0, 2*maxRawList)
+	for i := range cap(many) {
+		many = append(many, "https://app"+strings.Repeat("x", i)+".example.com")
+	}
+	m := mustMatcher(t, many...)
+	for _, s := range many {
+		if !m.MatchRaw(s) {
+			t.Errorf("set of %d: MatchRaw(%q) = false", len(many), s)
+		}
+	}
+	if m.MatchRaw("HTTPS://APP.EXAMPLE.COM") || m.MatchRaw("https://app.example.com:443") {
+		t.Error("MatchRaw accepted a non-canonical spelling")
+	}
+	for _, s := range []string{"HTTPS://APPX.EXAMPLE.COM", "https://appx.example.com:443"} {
+		if o, _ := Parse(s); !m.MatchParsed(o) {
+			t.Errorf("MatchParsed(%q) = false for an allowed origin spelled differently", s)
+		}
+	}
+}
+
 func TestMatcherHandMadeOrigins(t *testing.T) {
 	m := mustMatcher(t, "https://*.example.com", "https://*")
 	for _, o := range []Origin{
@@ -165,6 +208,9 @@ func TestMatcherNoAlloc(t *testing.T) {
 		}
 		if n := testing.AllocsPerRun(100, func() { m.Match(o) }); n != 0 {
 			t.Errorf("Match(%q) allocated %v times", s, n)
+		}
+		if n := testing.AllocsPerRun(100, func() { _ = m.MatchRaw(s) || m.MatchParsed(o) }); n != 0 {
+			t.Errorf("MatchRaw/MatchParsed(%q) allocated %v times", s, n)
 		}
 	}
 }

@@ -32,6 +32,10 @@ type Origin struct {
 	Host string
 	// Port holds the port digits, or "" when the value has no port.
 	Port string
+
+	// lower is set by Parse when Scheme and Host hold no upper-case
+	// letter (see canonical).
+	lower bool
 }
 
 // String re-serialises o. For any o returned by [Parse] it equals the
@@ -67,16 +71,17 @@ func Parse(s string) (Origin, bool) {
 	if len(s) > MaxLen {
 		return Origin{}, false
 	}
-	n := schemeLen(s)
+	n, upper := schemeLen(s)
 	if n == 0 || !strings.HasPrefix(s[n:], "://") {
 		return Origin{}, false
 	}
 	o := Origin{Scheme: s[:n]}
 	rest := s[n+3:]
-	var ok bool
-	if o.Host, rest, ok = cutHost(rest); !ok {
+	var ok, hostUpper bool
+	if o.Host, rest, hostUpper, ok = cutHost(rest); !ok {
 		return Origin{}, false
 	}
+	o.lower = !upper && !hostUpper
 	if rest == "" {
 		return o, true
 	}
@@ -88,36 +93,96 @@ func Parse(s string) (Origin, bool) {
 }
 
 // schemeLen returns the length of the scheme at the start of s, or 0 when
-// s does not start with a valid scheme.
-func schemeLen(s string) int {
+// s does not start with a valid scheme, and whether it has an upper-case
+// letter.
+func schemeLen(s string) (n int, upper bool) {
 	if s == "" || !isAlpha(s[0]) {
-		return 0
+		return 0, false
 	}
-	i := 1
-	for i < len(s) && (isAlpha(s[i]) || isDigit(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.') {
+	i := 0
+	var seen uint8
+	for i < len(s) && schemeByte[s[i]] != hostOther {
+		seen |= schemeByte[s[i]]
 		i++
 	}
-	return i
+	return i, seen&hostUpper != 0
 }
 
-// cutHost splits the host off the start of s and validates it.
-func cutHost(s string) (host, rest string, ok bool) {
+// schemeByte classifies the bytes of a scheme after the first: letters,
+// digits, "+", "-" and "." (RFC 3986 §3.1), with hostByte's classes.
+var schemeByte = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		switch {
+		case isUpper(b):
+			t[c] = hostUpper
+		case isAlpha(b) || isDigit(b) || b == '+' || b == '-' || b == '.':
+			t[c] = hostLower
+		}
+	}
+	return t
+}()
+
+// cutHost splits the host off the start of s and validates it; upper
+// reports an upper-case letter in it.
+func cutHost(s string) (host, rest string, upper, ok bool) {
 	if strings.HasPrefix(s, "[") {
 		end := strings.IndexByte(s, ']')
 		if end < 0 || !validIPv6Chars(s[1:end]) {
-			return "", "", false
+			return "", "", false, false
 		}
-		return s[:end+1], s[end+1:], true
+		return s[:end+1], s[end+1:], hasUpper(s[:end]), true
 	}
-	i := 0
-	for i < len(s) && s[i] != ':' {
-		i++
+	// One pass: dot-separated non-empty labels of host bytes, up to the
+	// port or the end.
+	label, i := 0, 0
+	var seen uint8 // the classes seen, or-ed: no branch per byte for case
+	for ; i < len(s); i++ {
+		c := s[i]
+		if k := hostByte[c]; k != hostOther {
+			seen |= k
+			label++
+			continue
+		}
+		if c == '.' && label > 0 {
+			label = 0
+			continue
+		}
+		if c == ':' {
+			break
+		}
+		return "", "", false, false
 	}
-	if !validRequestHost(s[:i]) {
-		return "", "", false
+	if label == 0 {
+		return "", "", false, false
 	}
-	return s[:i], s[i:], true
+	return s[:i], s[i:], seen&hostUpper != 0, true
 }
+
+// Classes of hostByte, one bit each.
+const (
+	hostOther = 0 // not allowed in a label
+	hostLower = 1 // lower-case letter, digit, "-" or "_"
+	hostUpper = 2 // upper-case letter
+)
+
+// hostByte classifies the bytes allowed in a label of a request host:
+// letters, digits, "-" and "_". Browsers allow "_" in host names, so it is
+// accepted here (the value can still only be matched by a pattern that
+// allows any host); configured patterns stick to DNS letters, digits and
+// "-".
+var hostByte = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		switch {
+		case isUpper(b):
+			t[c] = hostUpper
+		case isAlpha(b) || isDigit(b) || b == '-' || b == '_':
+			t[c] = hostLower
+		}
+	}
+	return t
+}()
 
 // validIPv6Chars is a lexical check only: the request side never needs the
 // address, it compares the literal with the configured one, which is
@@ -132,32 +197,6 @@ func validIPv6Chars(s string) bool {
 		}
 	}
 	return true
-}
-
-// validRequestHost accepts dot-separated non-empty labels of letters,
-// digits, "-" and "_". Browsers allow "_" in host names, so it is accepted
-// here (the value can still only be matched by a pattern that allows any
-// host); configured patterns stick to DNS letters, digits and "-".
-func validRequestHost(s string) bool {
-	if s == "" {
-		return false
-	}
-	label := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '.':
-			if label == 0 {
-				return false
-			}
-			label = 0
-		case isAlpha(c) || isDigit(c) || c == '-' || c == '_':
-			label++
-		default:
-			return false
-		}
-	}
-	return label > 0
 }
 
 // validPort accepts 1 to 65535 without a leading zero, as browsers write it.
@@ -189,6 +228,7 @@ func DefaultPort(scheme string) string {
 
 func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
 func isHex(c byte) bool   { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
 func lower(c byte) byte {

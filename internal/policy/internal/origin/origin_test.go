@@ -70,9 +70,14 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, ok := Parse(tt.in)
+		got.lower = false // derived; compared below through canonical
 		if ok != tt.ok || got != tt.want {
 			t.Errorf("Parse(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
 			continue
+		}
+		if o, _ := Parse(tt.in); ok && canonical(o) != (o.String() == strings.ToLower(o.String()) &&
+			DefaultPort(o.Scheme) != "" && o.Port != DefaultPort(o.Scheme)) {
+			t.Errorf("canonical(Parse(%q)) = %v", tt.in, canonical(o))
 		}
 		if ok && got.String() != tt.in {
 			t.Errorf("Parse(%q).String() = %q", tt.in, got.String())
