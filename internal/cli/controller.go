@@ -180,6 +180,7 @@ func runController(ctx context.Context, g *globalFlags, f *controllerFlags, stde
 		return err
 	}
 	ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
+	tuneGC(log)
 	addrSvc, err := f.addressServiceName()
 	if err != nil {
 		return err

@@ -102,6 +102,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *runFlags, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	tuneGC(log)
 	src := &file.Source{Paths: f.configs, Options: config.Options{BindHost: f.bind}}
 	if len(f.configs) == 0 {
 		pet, err := demo.StartPetstore()
