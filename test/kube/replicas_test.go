@@ -12,18 +12,14 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 
 	"github.com/corsgate/corsgate/internal/testutil"
 )
@@ -210,7 +206,8 @@ func TestForeignCRDInstalledLater(t *testing.T) {
 		t.Fatalf("the missing TrafficPolicy CRD was not logged:\n%s", r.out.Tail(40))
 	}
 
-	installCRD(t, ctx, "gateway.kgateway.dev_trafficpolicies.yaml")
+	crd, _ := ensureCRD(t, ctx, "gateway.kgateway.dev_trafficpolicies.yaml")
+	t.Cleanup(func() { removeCRD(t, crd) })
 	eventually(t, 30*time.Second, func() error {
 		return applyOne(ctx, objects(t, `
 apiVersion: gateway.kgateway.dev/v1alpha1
@@ -246,34 +243,5 @@ spec:
 			return wantCondition(conds, "Accepted", metav1.ConditionTrue, "Accepted")
 		}
 		return fmt.Errorf("TrafficPolicy status.ancestors has no corsgate entry for route kg: %v", ancestors)
-	})
-}
-
-// installCRD creates one of the foreign test CRDs and waits until it is
-// established.
-func installCRD(t *testing.T, ctx context.Context, file string) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(foreignCRD, file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	crd := &apiextensionsv1.CustomResourceDefinition{}
-	if err := yaml.UnmarshalStrict(b, crd); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	if err := k8s.Create(ctx, crd); err != nil {
-		t.Fatalf("create CRD %s: %v", crd.Name, err)
-	}
-	eventually(t, 20*time.Second, func() error {
-		got := &apiextensionsv1.CustomResourceDefinition{}
-		if err := k8s.Get(ctx, clientKey(crd.Name), got); err != nil {
-			return err
-		}
-		for _, c := range got.Status.Conditions {
-			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-				return nil
-			}
-		}
-		return fmt.Errorf("CRD %s not established yet", crd.Name)
 	})
 }
