@@ -31,7 +31,6 @@ import (
 	"github.com/corsgate/corsgate/internal/config"
 	"github.com/corsgate/corsgate/internal/controller"
 	"github.com/corsgate/corsgate/internal/dataplane"
-	"github.com/corsgate/corsgate/internal/metrics"
 )
 
 type controllerFlags struct {
@@ -201,17 +200,7 @@ func runController(ctx context.Context, g *globalFlags, f *controllerFlags, stde
 		return fmt.Errorf("create the controller manager: %w", err)
 	}
 
-	m := metrics.New()
-	f.dp.Logger, f.dp.Metrics = log, m
-	var traffic *admin.Traffic
-	if f.adminAddr != "" {
-		traffic = admin.NewTraffic()
-		f.dp.OnDeniedCORS = traffic.Record
-	}
-	if f.accessLog {
-		f.dp.AccessLog = log
-	}
-	gw := dataplane.New(f.dp)
+	gw, m, traffic := newDataplane(&f.dp, log, f.adminAddr != "", f.accessLog)
 	c, err := controller.New(mgr, controller.Options{
 		Translate:      config.Options{BindHost: f.bind, PortOffset: f.portOffset},
 		Apply:          gw.Apply,

@@ -92,6 +92,23 @@ func addDataplaneFlags(fl *pflag.FlagSet, dp *dataplane.Options) {
 	fl.IntVar(&dp.MaxIdleConnsPerBackend, "max-idle-conns-per-backend", 64, "idle keep-alive connections kept per backend")
 }
 
+// newDataplane wires logging, metrics and (with the admin server) the
+// console's panel of denied CORS requests into a new data plane; shared by
+// run and controller.
+func newDataplane(dp *dataplane.Options, log *slog.Logger, withAdmin, accessLog bool) (*dataplane.Gateway, *metrics.Metrics, *admin.Traffic) {
+	m := metrics.New()
+	dp.Logger, dp.Metrics = log, m
+	var traffic *admin.Traffic
+	if withAdmin {
+		traffic = admin.NewTraffic()
+		dp.OnDeniedCORS = traffic.Record
+	}
+	if accessLog {
+		dp.AccessLog = log
+	}
+	return dataplane.New(*dp), m, traffic
+}
+
 // runGateway loads the config, starts the data plane and the admin server,
 // and serves until SIGINT/SIGTERM; file changes and SIGHUP reload.
 func runGateway(ctx context.Context, g *globalFlags, f *runFlags, stderr io.Writer) error {
@@ -114,17 +131,7 @@ func runGateway(ctx context.Context, g *globalFlags, f *runFlags, stderr io.Writ
 		log.Info("no -c given: serving the embedded default config", "petstore", "127.0.0.1:"+strconv.Itoa(pet.Port))
 	}
 	settings := startupSettings(src, f.changed, &f.dp)
-	m := metrics.New()
-	f.dp.Logger, f.dp.Metrics = log, m
-	var traffic *admin.Traffic // the console's panel of denied CORS requests
-	if f.adminAddr != "" {
-		traffic = admin.NewTraffic()
-		f.dp.OnDeniedCORS = traffic.Record
-	}
-	if f.accessLog {
-		f.dp.AccessLog = log
-	}
-	gw := dataplane.New(f.dp)
+	gw, m, traffic := newDataplane(&f.dp, log, f.adminAddr != "", f.accessLog)
 	rl := file.NewReloader(src, warnSettingsChange(settings, log, gw.Apply), file.ReloaderOptions{Logger: log, Metrics: m, Debounce: f.debounce})
 	problems, err := rl.Start()
 	reportProblems(log, stderr, problems)
