@@ -52,6 +52,7 @@ var kinds = []kindEntry{
 	{"gateway.networking.k8s.io/v1", "GatewayClass", true, func() any { return new(gwv1.GatewayClass) }},
 	{"v1", "Secret", false, func() any { return new(corev1.Secret) }},
 	{"v1", "ConfigMap", false, func() any { return new(corev1.ConfigMap) }},
+	{"v1", "Namespace", true, func() any { return new(corev1.Namespace) }},
 	{"v1", "Service", false, func() any { return new(corev1.Service) }},
 	{"discovery.k8s.io/v1", "EndpointSlice", false, func() any { return new(discoveryv1.EndpointSlice) }},
 	{"gateway.networking.k8s.io/v1", "ReferenceGrant", false, func() any { return new(gwv1.ReferenceGrant) }},

@@ -212,7 +212,7 @@ func TestDecodeMessages(t *testing.T) {
 		{"duplicate key", gw + "spec: {}\nspec: {}\n",
 			`f.yaml:5: Gateway default/gw: spec: duplicate key "spec" (first at line 4); keep only one`},
 		{"unknown kind", "apiVersion: x/v1\nkind: Foo\nmetadata: {name: f}\n",
-			`f.yaml:2: Foo default/f: kind: unknown kind "Foo" in apiVersion "x/v1"; supported: gateway.networking.k8s.io/v1 Gateway, HTTPRoute, GatewayClass, ReferenceGrant; v1 Secret, ConfigMap, Service, List; discovery.k8s.io/v1 EndpointSlice`},
+			`f.yaml:2: Foo default/f: kind: unknown kind "Foo" in apiVersion "x/v1"; supported: gateway.networking.k8s.io/v1 Gateway, HTTPRoute, GatewayClass, ReferenceGrant; v1 Secret, ConfigMap, Namespace, Service, List; discovery.k8s.io/v1 EndpointSlice`},
 		{"list apiVersion", "apiVersion: x/v1\nkind: List\nitems: []\n",
 			`f.yaml:2: List: kind: kind List is not supported in apiVersion "x/v1"; use apiVersion "v1"`},
 		{"quoted only", gw + "spec:\n  listeners:\n  - port: !!str 80\n",

@@ -123,7 +123,10 @@ type translator struct {
 	hosts map[int]map[string][]*routeEntry
 
 	// Kubernetes objects (Options.Kubernetes).
-	services map[string]*Object   // ns/name
+	services map[string]*Object // ns/name
+	// nsLabels are the labels of the Namespace objects, for listeners that
+	// admit routes by namespace selector.
+	nsLabels map[string]map[string]string
 	epSlices map[string][]*Object // ns/service-name, from the label
 	grants   map[string][]*gwv1.ReferenceGrant
 	// origin maps an object made by a converter to the foreign object it
@@ -158,6 +161,11 @@ func newTranslator(res *Resources, opts Options) *translator {
 			t.secrets[key(v.Namespace, v.Name)] = o
 		case *corev1.ConfigMap:
 			t.configMaps[key(v.Namespace, v.Name)] = o
+		case *corev1.Namespace:
+			if t.nsLabels == nil {
+				t.nsLabels = map[string]map[string]string{}
+			}
+			t.nsLabels[v.Name] = v.Labels
 		case *v1alpha1.ProxySettings:
 			t.proxySettings = append(t.proxySettings, o)
 		case *v1alpha1.Backend:

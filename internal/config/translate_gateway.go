@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/corsgate/corsgate/internal/ir"
@@ -25,7 +27,8 @@ type gwListener struct {
 	protocol  ir.Protocol
 	hostname  string // "" = any
 	cert      *ir.Certificate
-	allowAll  bool // allowedRoutes.namespaces.from == All
+	allowAll  bool            // allowedRoutes.namespaces.from == All
+	selector  labels.Selector // allowedRoutes.namespaces.from == Selector
 	attached  int
 	fieldPath string
 }
@@ -148,9 +151,16 @@ func (t *translator) translateListener(o *Object, gw *gwv1.Gateway, i int) *gwLi
 			case gwv1.NamespacesFromAll:
 				l.allowAll = true
 			case gwv1.NamespacesFromSame:
+			case gwv1.NamespacesFromSelector:
+				sel, msg := namespaceSelector(ar.Namespaces.Selector)
+				if msg != "" {
+					t.errorc(o, fp+".allowedRoutes.namespaces.selector", reasonListenerUnsupported, "%s", msg)
+					ok = false
+				}
+				l.selector = sel
 			default:
 				t.errorc(o, fp+".allowedRoutes.namespaces.from", reasonListenerUnsupported,
-					"%q is not supported in %s; use Same or All", *ar.Namespaces.From, t.mode())
+					"%q is not supported in %s; use Same, All or Selector", *ar.Namespaces.From, t.mode())
 				ok = false
 			}
 		}
@@ -280,4 +290,35 @@ func checkHostname(h string) string {
 
 func joinHostPort(host string, port int) string {
 	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// namespaceSelector parses allowedRoutes.namespaces.selector; msg says what
+// is wrong with it.
+func namespaceSelector(ls *metav1.LabelSelector) (labels.Selector, string) {
+	if ls == nil {
+		return nil, "from: Selector needs a selector (matchLabels or matchExpressions); add one, or use from: Same or All"
+	}
+	sel, err := metav1.LabelSelectorAsSelector(ls)
+	if err != nil {
+		return nil, fmt.Sprintf("invalid selector: %v; fix matchLabels/matchExpressions", err)
+	}
+	return sel, ""
+}
+
+// admits reports whether listener l accepts routes from namespace ns. A
+// namespace without a Namespace object has the one label the API server
+// always sets, kubernetes.io/metadata.name.
+func (t *translator) admits(l *gwListener, ns string) bool {
+	switch {
+	case l.allowAll:
+		return true
+	case l.selector == nil: // Same
+		return ns == l.gw.Namespace
+	}
+	// Selector: the Gateway's own namespace too only if its labels match.
+	ls, ok := t.nsLabels[ns]
+	if !ok {
+		ls = map[string]string{corev1.LabelMetadataName: ns}
+	}
+	return l.selector.Matches(labels.Set(ls))
 }

@@ -157,7 +157,7 @@ func (t *translator) matchParent(o *Object, fp, ns string, p *parentReport) {
 			continue
 		}
 		selected = true
-		if !l.allowAll && ns != o.Namespace {
+		if !t.admits(l, o.Namespace) {
 			continue
 		}
 		p.listeners = append(p.listeners, l)

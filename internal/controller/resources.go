@@ -34,6 +34,7 @@ var baseKinds = []baseKind{
 	{"discovery.k8s.io/v1", "EndpointSlice", func() client.Object { return &discoveryv1.EndpointSlice{} }, func() client.ObjectList { return &discoveryv1.EndpointSliceList{} }},
 	{"v1", "Secret", func() client.Object { return &corev1.Secret{} }, func() client.ObjectList { return &corev1.SecretList{} }},
 	{v1alpha1.GroupVersion, "Backend", func() client.Object { return &v1alpha1.Backend{} }, func() client.ObjectList { return &v1alpha1.BackendList{} }},
+	{"v1", "Namespace", func() client.Object { return &corev1.Namespace{} }, func() client.ObjectList { return &corev1.NamespaceList{} }},
 	{"v1", "ConfigMap", func() client.Object { return &corev1.ConfigMap{} }, func() client.ObjectList { return &corev1.ConfigMapList{} }},
 	{v1alpha1.GroupVersion, "APIServerCORS", func() client.Object { return &v1alpha1.APIServerCORS{} }, func() client.ObjectList { return &v1alpha1.APIServerCORSList{} }},
 	{v1alpha1.GroupVersion, "CORSPolicy", func() client.Object { return &v1alpha1.CORSPolicy{} }, func() client.ObjectList { return &v1alpha1.CORSPolicyList{} }},
