@@ -43,7 +43,8 @@ generated:
 # builds both from the Go module proxy once (10-25 min cold, cached under
 # ~/.cache/corsgate/envtest) and prints their directory.
 unit:
-	KUBEBUILDER_ASSETS="$$(./hack/envtest-assets.sh)" $(GO) test -race -count=1 -timeout 30m ./...
+	assets="$$(./hack/envtest-assets.sh)" && \
+	KUBEBUILDER_ASSETS="$$assets" $(GO) test -race -count=1 -timeout 30m ./...
 
 # A short run of every fuzz target beyond its checked-in seed corpus.
 FUZZTIME ?= 10s
