@@ -7,7 +7,6 @@ package examples
 // with its value or absent, Vary, body).
 
 import (
-	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,49 +15,8 @@ import (
 	"testing"
 
 	"github.com/corsgate/corsgate/internal/testutil"
+	"github.com/corsgate/corsgate/internal/testutil/inproc"
 )
-
-// petstore is the kgateway sample app: a JSON API that sends no CORS
-// headers of its own.
-func petstore(t *testing.T) int {
-	return migServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Request-Id", "req-1")
-		_, _ = w.Write([]byte(`[{"id":1,"name":"Rex","path":"` + r.URL.Path + `"}]`))
-	}), nil)
-}
-
-// httpbin behaves like httpbin.org: it answers every request, preflights
-// included, with an allow-all CORS policy of its own (the Origin echoed
-// with credentials), and /headers returns the request headers. corsgate
-// must replace that answer with the configured policy.
-func httpbin(t *testing.T) int {
-	return migServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		origin := r.Header.Get("Origin")
-		if origin == "" {
-			origin = "*"
-		}
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Allow-Credentials", "true")
-		if r.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, PATCH, OPTIONS")
-			h.Set("Access-Control-Max-Age", "3600")
-			if acrh := r.Header.Get("Access-Control-Request-Headers"); acrh != "" {
-				h.Set("Access-Control-Allow-Headers", acrh)
-			}
-			h.Set("Allow", "GET, POST, PUT, DELETE, PATCH, OPTIONS")
-			w.WriteHeader(http.StatusOK)
-			return
-		}
-		h.Set("Content-Type", "application/json")
-		headers := map[string]string{}
-		for k := range r.Header {
-			headers[k] = r.Header.Get(k)
-		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"headers": headers, "url": r.URL.Path})
-	}), nil)
-}
 
 // hostTransport sends every request with Host set, like curl -H "host: ...".
 type hostTransport struct{ host string }
@@ -74,8 +32,8 @@ func (h hostTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // by hand, and a TrafficPolicy on the same route.
 func TestMigrationKgatewayPetstore(t *testing.T) {
 	gw := testutil.FreePort(t)
-	dir := migCopy(t, "kgateway-petstore", map[int]int{8080: gw, 9000: petstore(t)})
-	stderr := migRun(t, dir)
+	dir := migCopy(t, "kgateway-petstore", map[int]int{8080: gw, 9000: testutil.Petstore(t)})
+	stderr := inproc.Run(t, dir)
 	for _, w := range []string{
 		`spec.rules[0].filters[1].responseHeaderModifier.add[0].name: "Access-Control-Expose-Headers" is a CORS header`,
 		`spec.rules[0].filters[1].responseHeaderModifier.add[1].name: "Access-Control-Max-Age" is a CORS header`,
@@ -119,7 +77,7 @@ func TestMigrationKgatewayPetstore(t *testing.T) {
 // with a CORSPolicy on a route, as Gloo's corsPolicyMergeSettings UNION.
 func TestMigrationKgatewayPetstoreUnion(t *testing.T) {
 	gw := testutil.FreePort(t)
-	dir := migCopy(t, "kgateway-petstore", map[int]int{8080: gw, 9000: petstore(t)})
+	dir := migCopy(t, "kgateway-petstore", map[int]int{8080: gw, 9000: testutil.Petstore(t)})
 	files, _ := filepath.Glob("kgateway-petstore/union/*.yaml")
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -130,7 +88,7 @@ func TestMigrationKgatewayPetstoreUnion(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	migRun(t, dir)
+	inproc.Run(t, dir)
 	const pets, admin = "https://petstore.example.com", "https://admin.example.com"
 	union := func(origin string) map[string]string {
 		return map[string]string{
@@ -160,8 +118,8 @@ func TestMigrationKgatewayPetstoreUnion(t *testing.T) {
 // must win: the backend's Access-Control-* headers never reach the client.
 func TestMigrationAgentgatewayHTTPBin(t *testing.T) {
 	gw := testutil.FreePort(t)
-	dir := migCopy(t, "agentgateway-httpbin", map[int]int{8080: gw, 8000: httpbin(t)})
-	migRun(t, dir)
+	dir := migCopy(t, "agentgateway-httpbin", map[int]int{8080: gw, 8000: testutil.HTTPBin(t)})
+	inproc.Run(t, dir)
 	const ex, other = "https://example.com", "https://notallowed.com"
 	route := map[string]string{
 		"Access-Control-Allow-Origin": ex, "Access-Control-Allow-Credentials": "true",
@@ -237,7 +195,7 @@ apiVersion: corsgate.dev/v1alpha1
 kind: Backend
 metadata: {name: httpbin}
 spec:
-  endpoints: [{ip: {address: 127.0.0.1, port: ` + strconv.Itoa(httpbin(t)) + `}}]
+  endpoints: [{ip: {address: 127.0.0.1, port: ` + strconv.Itoa(testutil.HTTPBin(t)) + `}}]
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -258,7 +216,7 @@ spec:
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	migRun(t, dir)
+	inproc.Run(t, dir)
 	migCheck(t, "http://127.0.0.1:"+strconv.Itoa(gw), http.DefaultClient, []migCase{
 		{"allowed origin answered locally", "OPTIONS", "/anything", "https://example.com", "PUT", "", 204, map[string]string{
 			"Access-Control-Allow-Origin": "https://example.com", "Access-Control-Allow-Methods": "PUT",

@@ -7,115 +7,23 @@ package examples
 // absent), Vary and the body.
 
 import (
-	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/corsgate/corsgate/internal/cli"
 	"github.com/corsgate/corsgate/internal/testutil"
+	"github.com/corsgate/corsgate/internal/testutil/inproc"
 )
-
-// migBuffer collects output written from other goroutines.
-type migBuffer = testutil.SyncBuffer
 
 // migCopy copies example's YAML files into a temp dir, replacing each
 // whole number key of ports by its value.
 func migCopy(t *testing.T, example string, ports map[int]int) string {
 	t.Helper()
-	dir := t.TempDir()
-	files, err := filepath.Glob(filepath.Join(example, "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("example %s has no YAML: %v", example, err)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for from, to := range ports {
-			b = regexp.MustCompile(`\b`+strconv.Itoa(from)+`\b`).ReplaceAll(b, []byte(strconv.Itoa(to)))
-		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-// migRun runs the gateway on dir until the test ends and returns its
-// stderr once /readyz answers 200.
-func migRun(t *testing.T, dir string) *migBuffer {
-	t.Helper()
-	admin := strconv.Itoa(testutil.FreePort(t))
-	ctx, cancel := context.WithCancel(context.Background())
-	stderr := &migBuffer{}
-	done := make(chan int, 1)
-	args := []string{"run", "-c", dir, "--admin-addr", "127.0.0.1:" + admin, "--drain-timeout", "1s"}
-	go func() { done <- cli.MainContext(ctx, args, io.Discard, stderr) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("gateway did not stop within 10s")
-		}
-	})
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		if resp, err := http.Get("http://127.0.0.1:" + admin + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return stderr
-			}
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("gateway exited with %d:\n%s", code, stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("gateway not ready within 10s:\n%s", stderr)
-	return nil
-}
-
-// migServe serves h on a free loopback port until the test ends.
-func migServe(t *testing.T, h http.Handler, cfg *tls.Config) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg != nil {
-		ln = tls.NewListener(ln, cfg)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// migBackend is a loopback service answering JSON that names it.
-func migBackend(t *testing.T, name string) int {
-	return migServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"service":%q,"method":%q,"path":%q}`, name, r.Method, r.URL.Path)
-	}), nil)
+	return testutil.CopyWithPorts(t, example, testutil.YAMLFiles(t, example, "."), ports)
 }
 
 // migCase is one request and the complete response it must get. In want,
@@ -186,8 +94,8 @@ const (
 // PluginConfigs with exact, prefix and regex origins, maxAge 24h and 1m30s.
 func TestMigrationFSMPipy(t *testing.T) {
 	gw := testutil.FreePort(t)
-	dir := migCopy(t, "fsm-pipy", map[int]int{8080: gw, 9080: migBackend(t, "pipy-ok"), 9081: migBackend(t, "httpbin")})
-	stderr := migRun(t, dir)
+	dir := migCopy(t, "fsm-pipy", map[int]int{8080: gw, 9080: testutil.NamedBackend(t, "pipy-ok"), 9081: testutil.NamedBackend(t, "httpbin")})
+	stderr := inproc.Run(t, dir)
 	for _, w := range []string{
 		`spec.config.allowOrigins[2].regex: FSM (pipy) tests "http://b.*.com" anywhere in the origin and so lets in http://b.com.evil.example`,
 		`spec.allowOrigins[0].prefix: "http://www.test.com": this prefix also admits "http://www.test.com.evil.net"`,
@@ -228,9 +136,9 @@ func TestMigrationFSMPipy(t *testing.T) {
 // VirtualService with a corsPolicy for a frontend on another port.
 func TestMigrationIstioASM(t *testing.T) {
 	gw := testutil.FreePort(t)
-	front := migServe(t, http.FileServer(http.Dir("istio-asm/frontend")), nil)
-	dir := migCopy(t, "istio-asm", map[int]int{8080: gw, 8081: front, 9080: migBackend(t, "details"), 9081: migBackend(t, "productpage")})
-	migRun(t, dir)
+	front := testutil.Serve(t, http.FileServer(http.Dir("istio-asm/frontend")), nil)
+	dir := migCopy(t, "istio-asm", map[int]int{8080: gw, 8081: front, 9080: testutil.NamedBackend(t, "details"), 9081: testutil.NamedBackend(t, "productpage")})
+	inproc.Run(t, dir)
 	origin := "http://localhost:" + strconv.Itoa(front)
 	resp, err := http.Get(origin + "/")
 	if err != nil {
@@ -260,23 +168,15 @@ func TestMigrationIstioASM(t *testing.T) {
 // stand-in answers CORS the way kube-apiserver does (regex matched
 // anywhere in the origin); corsgate's own answer must win.
 func TestMigrationKubeAPIServer(t *testing.T) {
-	caPEM, serverTLS := migCA(t)
-	loose := regexp.MustCompile(`https://dashboard\.example\.com`)
-	api := migServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if o := r.Header.Get("Origin"); o != "" && loose.MatchString(o) {
-			w.Header().Set("Access-Control-Allow-Origin", o)
-			w.Header().Set("Access-Control-Allow-Credentials", "true")
-		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"kind":"APIVersions","versions":["v1"],"path":%q,"tls":%t}`, r.URL.Path, r.TLS != nil)
-	}), serverTLS)
+	ca := testutil.NewCA(t, "test cluster CA")
+	api := testutil.KubeAPIServer(t, ca.ServerTLS(t, "127.0.0.1"))
 	gw := testutil.FreePort(t)
 	dir := migCopy(t, "kube-apiserver", map[int]int{8001: gw, 6443: api})
-	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-root-ca.crt, namespace: kube-system}\ndata:\n  ca.crt: " + strconv.Quote(string(caPEM)) + "\n"
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-root-ca.crt, namespace: kube-system}\ndata:\n  ca.crt: " + strconv.Quote(string(ca.PEM)) + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "ca.yaml"), []byte(cm), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	stderr := migRun(t, dir)
+	stderr := inproc.Run(t, dir)
 	if w := `kube-apiserver matches "https://dashboard\\.example\\.com" anywhere in the origin and so lets in https://dashboard.example.com.evil.example; corsgate matches the whole origin and refuses it`; !strings.Contains(stderr.String(), w) {
 		t.Errorf("startup output lacks %q:\n%s", w, stderr)
 	}
@@ -302,32 +202,4 @@ func TestMigrationKubeAPIServer(t *testing.T) {
 		{"documented idiom, any scheme and port", "OPTIONS", "/api", "http://127.0.0.1:3000", "PUT", "", 204, allowed("http://127.0.0.1:3000"), ""},
 		{"documented idiom, look-alike", "OPTIONS", "/api", "https://127.0.0.1.evil.example", "PUT", "", 403, denied, migDenied},
 	})
-}
-
-// migCA makes a CA and a server certificate for 127.0.0.1 signed by it.
-func migCA(t *testing.T) (caPEM []byte, server *tls.Config) {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test cluster CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "kube-apiserver"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	return caPEM, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,30 +15,7 @@ import (
 // JSON: "# options: {"Kubernetes": true, "PortOffset": 10000}".
 // Regenerate with: go test ./internal/config -run TestStatusGolden -update
 func TestStatusGolden(t *testing.T) {
-	ins, err := filepath.Glob("testdata/status/*.in.yaml")
-	if err != nil || len(ins) == 0 {
-		t.Fatalf("no golden inputs: %v", err)
-	}
-	for _, in := range ins {
-		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
-		t.Run(name, func(t *testing.T) {
-			got := statusGolden(t, in)
-			out := strings.TrimSuffix(in, ".in.yaml") + ".out.yaml"
-			if *update {
-				if err := os.WriteFile(out, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if string(want) != string(got) {
-				t.Errorf("%s differs from the translation; diff with -update and review:\n--- got ---\n%s", out, got)
-			}
-		})
-	}
+	runGolden(t, "testdata/status", statusGolden)
 }
 
 func statusGolden(t *testing.T, path string) []byte {

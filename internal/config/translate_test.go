@@ -15,14 +15,22 @@ import (
 // Load and Translate and compares the problems and the snapshot with
 // NAME.out.yaml. Regenerate with: go test ./internal/config -run TestTranslateGolden -update
 func TestTranslateGolden(t *testing.T) {
-	ins, err := filepath.Glob("testdata/translate/*.in.yaml")
+	runGolden(t, "testdata/translate", translateGolden)
+}
+
+// runGolden renders every DIR/NAME.in.yaml, in a subtest NAME, and
+// compares the result with DIR/NAME.out.yaml, or writes it there with
+// -update.
+func runGolden(t *testing.T, dir string, render func(t *testing.T, in string) []byte) {
+	t.Helper()
+	ins, err := filepath.Glob(filepath.Join(dir, "*.in.yaml"))
 	if err != nil || len(ins) == 0 {
 		t.Fatalf("no golden inputs: %v", err)
 	}
 	for _, in := range ins {
 		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
 		t.Run(name, func(t *testing.T) {
-			got := translateGolden(t, in)
+			got := render(t, in)
 			out := strings.TrimSuffix(in, ".in.yaml") + ".out.yaml"
 			if *update {
 				if err := os.WriteFile(out, got, 0o644); err != nil {

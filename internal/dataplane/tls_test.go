@@ -2,107 +2,38 @@ package dataplane
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/corsgate/corsgate/internal/ir"
+	"github.com/corsgate/corsgate/internal/testutil"
 )
 
 // testCA issues certificates for tests.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-	pool *x509.CertPool
-}
+type testCA struct{ *testutil.CA }
 
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "corsgate test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool,
-		pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
+func newTestCA(t *testing.T) testCA { return testCA{testutil.NewCA(t, "corsgate test CA")} }
 
-var serial atomic.Int64
-
-// issue returns a PEM certificate and key for the DNS names.
-func (ca *testCA) issue(t *testing.T, names ...string) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial.Add(1) + 1),
-		Subject:      pkix.Name{CommonName: names[0]},
-		DNSNames:     names,
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-}
-
-func (ca *testCA) certificate(t *testing.T, host string) *ir.Certificate {
-	c, k := ca.issue(t, host)
+func (ca testCA) certificate(t *testing.T, host string) *ir.Certificate {
+	c, k := ca.Issue(t, host)
 	return &ir.Certificate{Hostname: host, Source: "test/" + host, CertPEM: c, KeyPEM: k}
 }
 
 // tlsClient trusts ca, prefers HTTP/2 and sends every request to addr
 // whatever the URL's host, so the URL host is the SNI name.
-func tlsClient(t *testing.T, ca *testCA, addr string) *http.Client {
+func tlsClient(t *testing.T, ca testCA, addr string) *http.Client {
 	t.Helper()
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	tr := &http.Transport{
 		Proxy:             nil,
-		TLSClientConfig:   &tls.Config{RootCAs: ca.pool},
+		TLSClientConfig:   &tls.Config{RootCAs: ca.Pool},
 		ForceAttemptHTTP2: true,
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return d.DialContext(ctx, network, addr)
@@ -149,7 +80,7 @@ func TestHTTPSListenerSNIAndHTTP2(t *testing.T) {
 
 func TestHTTPSUpstream(t *testing.T) {
 	ca := newTestCA(t)
-	certPEM, keyPEM := ca.issue(t, "backend.test")
+	certPEM, keyPEM := ca.Issue(t, "backend.test")
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
@@ -171,8 +102,8 @@ func TestHTTPSUpstream(t *testing.T) {
 		status int
 		body   string
 	}{
-		{"trusted CA and SNI", &ir.BackendTLS{CAPEM: ca.pem, SNI: "backend.test"}, 200, "tls HTTP/2.0"},
-		{"wrong SNI", &ir.BackendTLS{CAPEM: ca.pem, SNI: "other.test"}, 502, ""},
+		{"trusted CA and SNI", &ir.BackendTLS{CAPEM: ca.PEM, SNI: "backend.test"}, 200, "tls HTTP/2.0"},
+		{"wrong SNI", &ir.BackendTLS{CAPEM: ca.PEM, SNI: "other.test"}, 502, ""},
 		{"unknown CA", &ir.BackendTLS{SNI: "backend.test"}, 502, ""},
 		{"insecure skip verify", &ir.BackendTLS{InsecureSkipVerify: true}, 200, "tls HTTP/2.0"},
 	}

@@ -26,6 +26,8 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/corsgate/corsgate/internal/testutil"
 )
 
 // The Helm CLI the tests run. helm.sh/helm/v4 has no replace directives, so
@@ -40,15 +42,10 @@ const (
 var helmHome string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "corsgate-chart-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	helmHome = dir
-	code := m.Run()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testutil.RunInTempDir(m, "corsgate-chart-", func(dir string) error {
+		helmHome = dir
+		return nil
+	}))
 }
 
 // helmBinary builds Helm on the first call of the run (or finds the build a

@@ -27,7 +27,7 @@ import (
 // serves the valid part exactly as file mode serves that part alone.
 func runBadCORS(t *testing.T, ctx context.Context) {
 	e := example{name: "bad-cors", files: glob(t, "bad-cors"), ns: "ex-bad-cors", listen: []int{8080, 8081, 8001}}
-	upstream := map[int]int{9000: exHTTPBin(t), 9001: exBackend(t, "api"), 9002: exBackend(t, "catalog"), 6443: exBackend(t, "apiserver")}
+	upstream := map[int]int{9000: testutil.HTTPBin(t), 9001: testutil.NamedBackend(t, "api"), 9002: testutil.NamedBackend(t, "catalog"), 6443: testutil.NamedBackend(t, "apiserver")}
 	ports, filePorts := exPorts(t, e), exPorts(t, e) // the replica's and file mode's listeners
 	for from, to := range upstream {
 		ports[from], filePorts[from] = to, to

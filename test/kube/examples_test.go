@@ -15,18 +15,9 @@ package kube
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -46,8 +37,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"github.com/corsgate/corsgate/internal/cli"
 	"github.com/corsgate/corsgate/internal/testutil"
+	"github.com/corsgate/corsgate/internal/testutil/inproc"
 )
 
 const examplesDir = "../../examples"
@@ -163,34 +154,34 @@ func TestExamples(t *testing.T) {
 	examples := []example{
 		{name: "agentgateway-httpbin", files: glob(t, "agentgateway-httpbin"), ns: "ex-agentgateway",
 			crds: []string{"agentgateway.dev_agentgatewaypolicies.yaml"}, listen: []int{8080},
-			upstream: func(t *testing.T) map[int]int { return map[int]int{8000: exHTTPBin(t)} },
+			upstream: func(t *testing.T) map[int]int { return map[int]int{8000: testutil.HTTPBin(t)} },
 			host:     "cors.example", origins: []string{"https://notallowed.com"}},
 		{name: "fsm-pipy", files: glob(t, "fsm-pipy"), ns: "pipy",
 			crds:   []string{"plugin.flomesh.io_pluginconfigs.yaml", "plugin.flomesh.io_plugins.yaml", "plugin.flomesh.io_pluginchains.yaml"},
 			listen: []int{8080},
 			upstream: func(t *testing.T) map[int]int {
-				return map[int]int{9080: exBackend(t, "pipy-ok"), 9081: exBackend(t, "httpbin")}
+				return map[int]int{9080: testutil.NamedBackend(t, "pipy-ok"), 9081: testutil.NamedBackend(t, "httpbin")}
 			},
 			origins: []string{"http://www.test.com:8443", "http://www.test.com.cn", "http://bob.com", "http://b.com.evil.example"}},
 		{name: "istio-asm", files: glob(t, "istio-asm"), ns: "bookinfo",
 			crds:   []string{"networking.istio.io_gateways.yaml", "networking.istio.io_virtualservices.yaml"},
 			listen: []int{8080}, convertedClass: true,
 			upstream: func(t *testing.T) map[int]int {
-				front := exServe(t, http.FileServer(http.Dir(filepath.Join(examplesDir, "istio-asm", "frontend"))), nil)
-				return map[int]int{8081: front, 9080: exBackend(t, "details"), 9081: exBackend(t, "productpage")}
+				front := testutil.Serve(t, http.FileServer(http.Dir(filepath.Join(examplesDir, "istio-asm", "frontend"))), nil)
+				return map[int]int{8081: front, 9080: testutil.NamedBackend(t, "details"), 9081: testutil.NamedBackend(t, "productpage")}
 			},
 			origins: []string{"http://localhost:9999"}},
 		{name: "kgateway-petstore", files: glob(t, "kgateway-petstore"), ns: "ex-kgateway",
 			crds: []string{"gateway.kgateway.dev_trafficpolicies.yaml"}, listen: []int{8080},
-			upstream: func(t *testing.T) map[int]int { return map[int]int{9000: exPetstore(t)} }},
+			upstream: func(t *testing.T) map[int]int { return map[int]int{9000: testutil.Petstore(t)} }},
 		{name: "kgateway-petstore-union", files: append(glob(t, "kgateway-petstore"), glob(t, "kgateway-petstore/union")...),
 			ns: "ex-kgateway-union", crds: []string{"gateway.kgateway.dev_trafficpolicies.yaml"}, listen: []int{8080},
-			upstream: func(t *testing.T) map[int]int { return map[int]int{9000: exPetstore(t)} }},
+			upstream: func(t *testing.T) map[int]int { return map[int]int{9000: testutil.Petstore(t)} }},
 		{name: "kube-apiserver", files: glob(t, "kube-apiserver"), ns: "kube-system", listen: []int{8001}, convertedClass: true,
 			upstream: func(t *testing.T) map[int]int {
-				var serverTLS *tls.Config
-				caPEM, serverTLS = exCA(t)
-				return map[int]int{6443: exAPIServer(t, serverTLS)}
+				ca := testutil.NewCA(t, "test cluster CA")
+				caPEM = ca.PEM
+				return map[int]int{6443: testutil.KubeAPIServer(t, ca.ServerTLS(t, "127.0.0.1"))}
 			},
 			prepare: func(t *testing.T, dir string) {
 				cm := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-root-ca.crt, namespace: kube-system}\ndata:\n  ca.crt: " +
@@ -231,36 +222,16 @@ func TestExamples(t *testing.T) {
 // glob lists an example directory's YAML files (relative to examples/).
 func glob(t *testing.T, dir string) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(examplesDir, dir, "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("example %s has no YAML: %v", dir, err)
-	}
-	for i, f := range files {
-		files[i], _ = filepath.Rel(examplesDir, f)
-	}
-	return files
+	return testutil.YAMLFiles(t, examplesDir, dir)
 }
 
 var exClassRE = regexp.MustCompile(`(gatewayClassName:\s*)corsgate\b`)
 
-// exCopy copies files into a temp dir (flat: "a/b.yaml" becomes
-// "a-b.yaml"), replacing each whole number key of ports by its value.
+// exCopy copies files (relative to examples/) into a temp dir, flat,
+// replacing each whole number key of ports by its value.
 func exCopy(t *testing.T, files []string, ports map[int]int) string {
 	t.Helper()
-	dir := t.TempDir()
-	for _, f := range files {
-		b, err := os.ReadFile(filepath.Join(examplesDir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for from, to := range ports {
-			b = regexp.MustCompile(`\b`+strconv.Itoa(from)+`\b`).ReplaceAll(b, []byte(strconv.Itoa(to)))
-		}
-		if err := os.WriteFile(filepath.Join(dir, strings.ReplaceAll(f, "/", "-")), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return testutil.CopyWithPorts(t, examplesDir, files, ports)
 }
 
 // exObjects reads the copied files for the API server: gatewayClassName
@@ -443,25 +414,36 @@ func exCompare(t *testing.T, fileBase, kubeBase, host string, reqs []exReq, list
 // parent and every CORSPolicy is Accepted.
 func exStatus(t *testing.T, ctx context.Context, objs []*unstructured.Unstructured) {
 	t.Helper()
+	// allTrue checks that each of types is True with itself as reason.
+	allTrue := func(conds []metav1.Condition, types ...string) error {
+		for _, typ := range types {
+			if err := wantCondition(conds, typ, metav1.ConditionTrue, typ); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// own waits until u's own status.conditions have types all True.
+	own := func(u *unstructured.Unstructured, types ...string) {
+		eventually(t, 20*time.Second, func() error {
+			got, err := get(ctx, u)
+			if err != nil {
+				return err
+			}
+			conds, err := conditionsAt(got.Object, "status", "conditions")
+			if err != nil {
+				return err
+			}
+			if err := allTrue(conds, types...); err != nil {
+				return fmt.Errorf("%s %s: %w", u.GetKind(), u.GetName(), err)
+			}
+			return nil
+		})
+	}
 	for _, u := range objs {
 		switch u.GroupVersionKind().GroupKind().String() {
 		case "Gateway.gateway.networking.k8s.io":
-			eventually(t, 20*time.Second, func() error {
-				got, err := get(ctx, u)
-				if err != nil {
-					return err
-				}
-				conds, err := conditionsAt(got.Object, "status", "conditions")
-				if err != nil {
-					return err
-				}
-				for _, typ := range []string{"Accepted", "Programmed"} {
-					if err := wantCondition(conds, typ, metav1.ConditionTrue, typ); err != nil {
-						return fmt.Errorf("Gateway %s: %w", u.GetName(), err)
-					}
-				}
-				return nil
-			})
+			own(u, "Accepted", "Programmed")
 		case "HTTPRoute.gateway.networking.k8s.io":
 			parents, _, _ := unstructured.NestedSlice(u.Object, "spec", "parentRefs")
 			for _, p := range parents {
@@ -471,29 +453,14 @@ func exStatus(t *testing.T, ctx context.Context, objs []*unstructured.Unstructur
 					if err != nil {
 						return err
 					}
-					for _, typ := range []string{"Accepted", "ResolvedRefs"} {
-						if err := wantCondition(conds, typ, metav1.ConditionTrue, typ); err != nil {
-							return fmt.Errorf("HTTPRoute %s parent %s: %w", u.GetName(), gw, err)
-						}
+					if err := allTrue(conds, "Accepted", "ResolvedRefs"); err != nil {
+						return fmt.Errorf("HTTPRoute %s parent %s: %w", u.GetName(), gw, err)
 					}
 					return nil
 				})
 			}
 		case "CORSPolicy.corsgate.dev":
-			eventually(t, 20*time.Second, func() error {
-				got, err := get(ctx, u)
-				if err != nil {
-					return err
-				}
-				conds, err := conditionsAt(got.Object, "status", "conditions")
-				if err != nil {
-					return err
-				}
-				if err := wantCondition(conds, "Accepted", metav1.ConditionTrue, "Accepted"); err != nil {
-					return fmt.Errorf("CORSPolicy %s: %w", u.GetName(), err)
-				}
-				return nil
-			})
+			own(u, "Accepted")
 		}
 	}
 }
@@ -501,36 +468,7 @@ func exStatus(t *testing.T, ctx context.Context, objs []*unstructured.Unstructur
 // fileMode runs `corsgate run -c dir` in-process until the test ends.
 func fileMode(t *testing.T, dir string) *testutil.SyncBuffer {
 	t.Helper()
-	admin := strconv.Itoa(testutil.FreePort(t))
-	ctx, cancel := context.WithCancel(context.Background())
-	stderr := &testutil.SyncBuffer{}
-	done := make(chan struct{})
-	code := 0
-	args := []string{"run", "-c", dir, "--admin-addr", "127.0.0.1:" + admin, "--drain-timeout", "1s", "--access-log=false"}
-	go func() { code = cli.MainContext(ctx, args, io.Discard, stderr); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("file mode did not stop within 10s")
-		}
-	})
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		if res, err := http.Get("http://127.0.0.1:" + admin + "/readyz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return stderr
-			}
-		}
-		select {
-		case <-done:
-			t.Fatalf("file mode exited with %d:\n%s", code, stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("file mode not ready within 10s:\n%s", stderr)
-	return nil
+	return inproc.Run(t, dir, "--access-log=false")
 }
 
 // exReq is one request: a preflight when acrm is set.
@@ -638,104 +576,4 @@ func exRequests(e example, text string) []exReq {
 		}
 	}
 	return out
-}
-
-// exServe serves h on a free loopback port until the test ends.
-func exServe(t *testing.T, h http.Handler, cfg *tls.Config) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg != nil {
-		ln = tls.NewListener(ln, cfg)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// exBackend answers JSON naming itself, without CORS headers.
-func exBackend(t *testing.T, name string) int {
-	return exServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"service":%q,"method":%q,"path":%q}`, name, r.Method, r.URL.Path)
-	}), nil)
-}
-
-// exPetstore is kgateway's sample app; it sets X-Request-Id.
-func exPetstore(t *testing.T) int {
-	return exServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Request-Id", "req-1")
-		fmt.Fprintf(w, `[{"id":1,"name":"Rex","path":%q}]`, r.URL.Path)
-	}), nil)
-}
-
-// exHTTPBin answers every request, preflights included, with an allow-all
-// CORS policy of its own, as httpbin.org does.
-func exHTTPBin(t *testing.T) int {
-	return exServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		origin := r.Header.Get("Origin")
-		if origin == "" {
-			origin = "*"
-		}
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Allow-Credentials", "true")
-		if r.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, PATCH, OPTIONS")
-			h.Set("Access-Control-Max-Age", "3600")
-			if acrh := r.Header.Get("Access-Control-Request-Headers"); acrh != "" {
-				h.Set("Access-Control-Allow-Headers", acrh)
-			}
-			w.WriteHeader(http.StatusOK)
-			return
-		}
-		h.Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"url":%q}`, r.URL.Path)
-	}), nil)
-}
-
-// exAPIServer is an HTTPS stand-in for kube-apiserver that answers CORS
-// the loose way kube-apiserver does.
-func exAPIServer(t *testing.T, cfg *tls.Config) int {
-	loose := regexp.MustCompile(`https://dashboard\.example\.com`)
-	return exServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if o := r.Header.Get("Origin"); o != "" && loose.MatchString(o) {
-			w.Header().Set("Access-Control-Allow-Origin", o)
-			w.Header().Set("Access-Control-Allow-Credentials", "true")
-		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"kind":"APIVersions","versions":["v1"],"path":%q,"tls":%t}`, r.URL.Path, r.TLS != nil)
-	}), cfg)
-}
-
-// exCA makes a CA and a server certificate for 127.0.0.1 signed by it.
-func exCA(t *testing.T) ([]byte, *tls.Config) {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test cluster CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "kube-apiserver"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		&tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
 }

@@ -2,16 +2,9 @@ package kube
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"slices"
 	"strings"
 	"syscall"
@@ -107,8 +100,8 @@ func TestSecretRotation(t *testing.T) {
 	ctx := needCluster(t)
 	port := testutil.FreePort(t)
 	be := startBackend(t, "tls")
-	certA, keyA := selfSigned(t, "secure.example.com", 1)
-	certB, keyB := selfSigned(t, "secure.example.com", 2)
+	certA, keyA := testutil.SelfSigned(t, 1, "secure.example.com")
+	certB, keyB := testutil.SelfSigned(t, 2, "secure.example.com")
 	secret := func(cert, key []byte) string {
 		return fmt.Sprintf(`
 apiVersion: v1
@@ -166,27 +159,6 @@ spec:
 	eventually(t, 20*time.Second, want(1))
 	apply(t, ctx, secret(certB, keyB))
 	eventually(t, 20*time.Second, want(2))
-}
-
-func selfSigned(t *testing.T, host string, serial int64) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: host},
-		DNSNames: []string{host}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 }
 
 // TestForeignCRDInstalledLater: a replica started before the kgateway CRD
