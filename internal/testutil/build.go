@@ -7,10 +7,12 @@ import (
 )
 
 // BuildCorsgate builds the corsgate binary into dir and returns its path,
-// for tests that run it as a real process (e2e, hardening, kube).
-func BuildCorsgate(dir string) (string, error) {
+// for tests that run it as a real process (e2e, hardening, kube). flags go
+// to `go build` (for example -race).
+func BuildCorsgate(dir string, flags ...string) (string, error) {
 	bin := filepath.Join(dir, "corsgate")
-	build := exec.Command("go", "build", "-o", bin, "github.com/corsgate/corsgate/cmd/corsgate")
+	args := append(append([]string{"build"}, flags...), "-o", bin, "github.com/corsgate/corsgate/cmd/corsgate")
+	build := exec.Command("go", args...)
 	if out, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building corsgate failed: %w\n%s", err, out)
 	}

@@ -55,6 +55,10 @@ func startReplica(t *testing.T, name, class string, offset int, extra ...string)
 	go func() { _ = r.cmd.Wait(); close(r.done) }()
 	t.Cleanup(func() {
 		r.stop(syscall.SIGTERM)
+		if out := r.out.String(); strings.Contains(out, "WARNING: DATA RACE") {
+			race := out[strings.Index(out, "WARNING: DATA RACE"):]
+			t.Errorf("replica %s reported a data race:\n%.6000s", r.name, race)
+		}
 		if t.Failed() {
 			t.Logf("replica %s output (tail):\n%s", r.name, r.out.Tail(200))
 		}

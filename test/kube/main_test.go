@@ -112,7 +112,11 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "kube:", err)
 		return 1
 	}
-	if corsgate, err = testutil.BuildCorsgate(dir); err != nil {
+	// The replicas run the race detector: the controller's goroutines (cache
+	// handlers, syncer, status writer, data plane) meet only in these
+	// multi-process tests. startReplica fails a test whose replica reports
+	// a race.
+	if corsgate, err = testutil.BuildCorsgate(dir, "-race"); err != nil {
 		fmt.Fprintln(os.Stderr, "kube:", err)
 		return 1
 	}
