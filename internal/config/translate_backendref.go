@@ -10,9 +10,10 @@ import (
 // Route reasons of backendRef problems (Problem.Code), which the route
 // status reports as ResolvedRefs=False.
 var refReasons = map[string]bool{
-	string(gwv1.RouteReasonBackendNotFound): true,
-	string(gwv1.RouteReasonRefNotPermitted): true,
-	string(gwv1.RouteReasonInvalidKind):     true,
+	string(gwv1.RouteReasonBackendNotFound):     true,
+	string(gwv1.RouteReasonRefNotPermitted):     true,
+	string(gwv1.RouteReasonInvalidKind):         true,
+	string(gwv1.RouteReasonUnsupportedProtocol): true,
 }
 
 // backendRef resolves one backendRef to a Backend: a corsgate.dev Backend,

@@ -122,6 +122,10 @@ func (t *translator) serviceBackend(o *Object, fp, ns string, ref gwv1.HTTPBacke
 			"Service %s/%s has no port %d; use one of its ports (%s)", ns, name, port, strings.Join(ports, ", "))
 		return nil
 	}
+	if msg := unsupportedServicePort(svc, sp); msg != "" {
+		t.errorc(o, fp, string(gwv1.RouteReasonUnsupportedProtocol), "Service %s/%s port %d: %s", ns, name, port, msg)
+		return nil
+	}
 	id := fmt.Sprintf("%s/%s:%d", ns, name, port)
 	if b := t.backends[id]; b != nil {
 		return b
@@ -191,4 +195,27 @@ func slicePort(es *discoveryv1.EndpointSlice, sp *corev1.ServicePort) (int32, bo
 		return sp.Port, true
 	}
 	return 0, false
+}
+
+// incompatibleAppProtocols are appProtocol values (KEP-3726 and common
+// names) that corsgate's HTTP/1.1 cleartext proxy cannot speak.
+var incompatibleAppProtocols = map[string]bool{
+	"kubernetes.io/h2c": true, "kubernetes.io/wss": true,
+	"h2c": true, "http2": true, "grpc": true, "https": true, "tls": true,
+}
+
+// unsupportedServicePort says why corsgate cannot send HTTP to a Service
+// port ("" when it can): a non-TCP port, an appProtocol it does not speak
+// (the Gateway API requires ResolvedRefs=False UnsupportedProtocol), or an
+// ExternalName Service, which has no endpoints to route to.
+func unsupportedServicePort(svc *corev1.Service, sp *corev1.ServicePort) string {
+	switch {
+	case sp.Protocol != "" && sp.Protocol != corev1.ProtocolTCP:
+		return fmt.Sprintf("protocol %s is not supported; corsgate proxies HTTP over TCP: point the backendRef at a TCP port", sp.Protocol)
+	case sp.AppProtocol != nil && incompatibleAppProtocols[strings.ToLower(*sp.AppProtocol)]:
+		return fmt.Sprintf("appProtocol %q is not supported; corsgate sends HTTP/1.1 without TLS to backends: serve HTTP/1.1 on this port and set appProtocol to http (or remove it)", *sp.AppProtocol)
+	case svc.Spec.Type == corev1.ServiceTypeExternalName:
+		return fmt.Sprintf("ExternalName Services (%q) are not supported: they have no endpoints; use a corsgate.dev/v1alpha1 Backend with that address, or a Service with endpoints", svc.Spec.ExternalName)
+	}
+	return ""
 }

@@ -49,10 +49,14 @@ func (t *translator) mode() string {
 }
 
 // listenerRouteKinds lists the route kinds a listener accepts: HTTPRoute,
-// unless allowedRoutes.kinds names only other kinds.
+// unless allowedRoutes.kinds names only other kinds or the protocol is not
+// HTTP or HTTPS.
 func listenerRouteKinds(l gwv1.Listener) []gwv1.RouteGroupKind {
 	group := gwv1.Group(gwv1.GroupName)
 	http := gwv1.RouteGroupKind{Group: &group, Kind: "HTTPRoute"}
+	if l.Protocol != gwv1.HTTPProtocolType && l.Protocol != gwv1.HTTPSProtocolType {
+		return []gwv1.RouteGroupKind{} // no route kind is served on a protocol corsgate does not speak
+	}
 	if l.AllowedRoutes == nil || len(l.AllowedRoutes.Kinds) == 0 {
 		return []gwv1.RouteGroupKind{http}
 	}
@@ -69,8 +73,12 @@ func (t *translator) gatewayStatus(o *Object, gr *gatewayReport) GatewayStatus {
 	gen := generation(o)
 	gs := GatewayStatus{Key: objectKey(o), Generation: gen, Listeners: []gwv1.ListenerStatus{}}
 	var valid, invalid []string
-	for _, lr := range gr.listeners {
-		gs.Listeners = append(gs.Listeners, t.listenerStatus(o, lr, gen))
+	for i, lr := range gr.listeners {
+		ls := t.listenerStatus(o, lr, gen)
+		if lr.valid == nil {
+			ls.AttachedRoutes = t.attachedToInvalid(o, i, lr)
+		}
+		gs.Listeners = append(gs.Listeners, ls)
 		if lr.valid != nil {
 			valid = append(valid, string(lr.name))
 		} else {
@@ -119,8 +127,12 @@ func (t *translator) listenerStatus(o *Object, lr *listenerReport, gen int64) gw
 	if lr.valid != nil {
 		ls.AttachedRoutes = int32(lr.valid.attached)
 	}
+	accMsg := "the listener is valid"
+	if lr.valid == nil {
+		accMsg = "the listener's settings are supported, but it is not served until its references or conflicts are fixed (see ResolvedRefs, Conflicted and Programmed)"
+	}
 	conds := []metav1.Condition{
-		okOr(string(gwv1.ListenerConditionAccepted), string(gwv1.ListenerReasonAccepted), "the listener is valid", o, acc, gen),
+		okOr(string(gwv1.ListenerConditionAccepted), string(gwv1.ListenerReasonAccepted), accMsg, o, acc, gen),
 		okOr(string(gwv1.ListenerConditionResolvedRefs), string(gwv1.ListenerReasonResolvedRefs), "every reference of the listener is resolved", o, refs, gen),
 	}
 	if len(conflicts) > 0 {
@@ -153,4 +165,60 @@ func okOr(typ, okReason, okMsg string, o *Object, ps Problems, gen int64) metav1
 		reason = reasonListenerUnsupported
 	}
 	return cond(typ, false, reason, problemsMessage(o, ps), gen)
+}
+
+// attachedToInvalid counts the routes attached to an invalid listener (the
+// i-th of Gateway o). The Gateway API requires attachedRoutes even when a
+// listener is not accepted: a route is attached when a parentRef of it,
+// accepted by this Gateway, selects the listener (whole Gateway, or its
+// sectionName and port) and the listener's allowedRoutes admit it.
+func (t *translator) attachedToInvalid(o *Object, i int, lr *listenerReport) int32 {
+	gw := o.Value.(*gwv1.Gateway)
+	spec := gw.Spec.Listeners[i]
+	if len(lr.kinds) == 0 {
+		return 0
+	}
+	var n int32
+	for _, ro := range t.routes {
+		rr := t.st.routes[ro]
+		if rr == nil || rr.leftOut {
+			continue
+		}
+		for _, p := range rr.parents {
+			if p.reason == "" && parentSelects(ro, p.ref, gw, spec) && t.specAdmits(gw, spec, ro.Namespace) {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// parentSelects reports whether ref (of route ro) selects listener l of gw.
+func parentSelects(ro *Object, ref gwv1.ParentReference, gw *gwv1.Gateway, l gwv1.Listener) bool {
+	return parentNamespace(ro, ref) == gw.Namespace && string(ref.Name) == gw.Name &&
+		(ref.SectionName == nil || *ref.SectionName == l.Name) &&
+		(ref.Port == nil || *ref.Port == l.Port)
+}
+
+// specAdmits is admits for a listener that was not translated: whether its
+// allowedRoutes.namespaces admit routes from namespace ns.
+func (t *translator) specAdmits(gw *gwv1.Gateway, l gwv1.Listener, ns string) bool {
+	probe := &gwListener{gw: gw}
+	if ar := l.AllowedRoutes; ar != nil && ar.Namespaces != nil && ar.Namespaces.From != nil {
+		switch *ar.Namespaces.From {
+		case gwv1.NamespacesFromAll:
+			probe.allowAll = true
+		case gwv1.NamespacesFromSelector:
+			sel, msg := namespaceSelector(ar.Namespaces.Selector)
+			if msg != "" {
+				return false
+			}
+			probe.selector = sel
+		case gwv1.NamespacesFromSame:
+		default:
+			return false
+		}
+	}
+	return t.admits(probe, ns)
 }

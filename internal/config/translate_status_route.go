@@ -128,7 +128,7 @@ func (t *translator) routeStatus(o *Object, rr *routeReport) RouteStatus {
 		case rr.leftOut:
 			acc = cond(accepted, false, string(gwv1.RouteReasonUnsupportedValue), "the route is not served because a backendRef or parentRef cannot be resolved (standalone mode refuses the whole route): "+problemsMessage(o, rr.refs), gen)
 		case p.reason != "":
-			acc = cond(accepted, false, p.reason, p.msg, gen)
+			acc = cond(accepted, false, p.reason, t.parentMessage(o, p), gen)
 		default:
 			acc = cond(accepted, true, string(gwv1.RouteReasonAccepted), "the route is attached to Gateway "+key(parentNamespace(o, p.ref), string(p.ref.Name)), gen)
 		}
@@ -147,4 +147,26 @@ func parentNamespace(o *Object, ref gwv1.ParentReference) string {
 		return string(*ref.Namespace)
 	}
 	return o.Namespace
+}
+
+// parentMessage is the Accepted=False message of parent p. When its
+// sectionName names a listener that exists but is invalid, it says so and
+// why, instead of suggesting the name is wrong.
+func (t *translator) parentMessage(o *Object, p *parentReport) string {
+	if p.reason != string(gwv1.RouteReasonNoMatchingParent) || p.ref.SectionName == nil {
+		return p.msg
+	}
+	gwName := key(parentNamespace(o, p.ref), string(p.ref.Name))
+	gwo := t.findGatewayObject(parentNamespace(o, p.ref), string(p.ref.Name))
+	gr := t.st.gateways[gwo]
+	if gr == nil {
+		return p.msg
+	}
+	for _, lr := range gr.listeners {
+		if lr.name == *p.ref.SectionName && lr.valid == nil {
+			return fmt.Sprintf("listener %q of Gateway %s is invalid and not served, so the route cannot attach to it: %s; fix the listener (see the Gateway's status.listeners), or name another listener in sectionName",
+				lr.name, gwName, problemsMessage(gwo, lr.problems.Errors()))
+		}
+	}
+	return p.msg
 }

@@ -7,13 +7,16 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -198,7 +201,7 @@ func (c *Controller) sync(ctx context.Context) {
 	opts := c.opts.Translate
 	opts.Kubernetes = true
 	opts.GatewayClassNames = classes
-	snap, report, problems := config.TranslateStatus(res, opts)
+	snap, report, problems := translate(res, opts)
 	problems = append(listProblems, problems...)
 	problems.Sort()
 
@@ -226,6 +229,36 @@ func (c *Controller) sync(ctx context.Context) {
 	case c.statusPoke <- struct{}{}:
 	default:
 	}
+}
+
+// translate runs config.TranslateStatus on the objects in a stable order.
+// The cache lists objects in map order, which changes from one sync to the
+// next; where the translator lets the first object win (two Gateways
+// claiming the same port and hostname), that order would flip the winner,
+// the data plane and the status on every sync.
+func translate(res *config.Resources, opts config.Options) (*ir.Snapshot, *config.Report, config.Problems) {
+	orderObjects(res.Objects)
+	return config.TranslateStatus(res, opts)
+}
+
+// orderObjects sorts objects by kind, then oldest first (the Gateway API
+// convention for conflicts), then namespace and name.
+func orderObjects(objs []*config.Object) {
+	created := func(o *config.Object) time.Time {
+		if m, ok := o.Value.(interface{ GetCreationTimestamp() metav1.Time }); ok {
+			return m.GetCreationTimestamp().Time
+		}
+		return time.Time{}
+	}
+	slices.SortStableFunc(objs, func(a, b *config.Object) int {
+		if c := cmp.Compare(a.APIVersion+"/"+a.Kind, b.APIVersion+"/"+b.Kind); c != 0 {
+			return c
+		}
+		if c := created(a).Compare(created(b)); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
 }
 
 // record updates the load status shown on the admin server. Object errors

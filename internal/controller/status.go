@@ -101,14 +101,8 @@ func (c *Controller) writeGateway(ctx context.Context, gs *config.GatewayStatus,
 	if err := c.cache.Get(ctx, types.NamespacedName{Namespace: gs.Key.Namespace, Name: gs.Key.Name}, &gw); err != nil {
 		return client.IgnoreNotFound(err)
 	}
-	want := gs.Conditions
-	if applyErr != nil {
-		want = withCondition(want, metav1.Condition{Type: string(gwv1.GatewayConditionProgrammed),
-			Status: metav1.ConditionFalse, Reason: string(gwv1.GatewayReasonInvalid), ObservedGeneration: gw.Generation,
-			Message: fmt.Sprintf("the data plane refused the configuration (%v); the previous configuration keeps serving: fix the cause and re-apply", applyErr)})
-	}
 	upd := gw.DeepCopy()
-	upd.Status.Conditions = mergeConditions(gw.Status.Conditions, want, now)
+	upd.Status.Conditions = mergeConditions(gw.Status.Conditions, gatewayConditions(gs, applyErr), now)
 	upd.Status.Addresses = addrs
 	upd.Status.Listeners = make([]gwv1.ListenerStatus, 0, len(gs.Listeners))
 	for _, l := range gs.Listeners {
@@ -122,6 +116,18 @@ func (c *Controller) writeGateway(ctx context.Context, gs *config.GatewayStatus,
 		upd.Status.Listeners = append(upd.Status.Listeners, l)
 	}
 	return c.update(ctx, &gw, upd, gw.Status, upd.Status)
+}
+
+// gatewayConditions are the report's Gateway conditions, with Programmed
+// False when the data plane refused the snapshot. Every condition observes
+// the generation that was translated (the cached Gateway may be newer).
+func gatewayConditions(gs *config.GatewayStatus, applyErr error) []metav1.Condition {
+	if applyErr == nil {
+		return gs.Conditions
+	}
+	return withCondition(gs.Conditions, metav1.Condition{Type: string(gwv1.GatewayConditionProgrammed),
+		Status: metav1.ConditionFalse, Reason: string(gwv1.GatewayReasonInvalid), ObservedGeneration: gs.Generation,
+		Message: fmt.Sprintf("the data plane refused the configuration (%v); the previous configuration keeps serving: fix the cause and re-apply", applyErr)})
 }
 
 // writeRoutes sets this controller's parent entries on every HTTPRoute and
