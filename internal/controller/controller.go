@@ -195,7 +195,8 @@ func (c *Controller) debounce(ctx context.Context) bool {
 func (c *Controller) sync(ctx context.Context) {
 	res, classes, listProblems, err := c.resources(ctx)
 	if err != nil {
-		c.log.Error("reading objects from the cache failed; keeping the running configuration", "error", err)
+		c.log.Error("reading objects from the cache failed; keeping the running configuration and retrying in 1s", "error", err)
+		time.AfterFunc(time.Second, c.poke)
 		return
 	}
 	opts := c.opts.Translate
