@@ -255,13 +255,21 @@ func (t *translator) translateRule(o *Object, hr *gwv1.HTTPRoute, i int) []*rout
 	}
 	fs := t.filters(o, fp+".filters", rule.Filters)
 	base.CORS, base.RequestHeaders, base.ResponseHeaders = fs.cors, fs.req, fs.resp
+	resolved := 0
 	for j := range rule.BackendRefs {
-		if wb := t.backendRef(o, fmt.Sprintf("%s.backendRefs[%d]", fp, j), hr.Namespace, rule.BackendRefs[j]); wb != nil {
+		ref := rule.BackendRefs[j]
+		wb := t.backendRef(o, fmt.Sprintf("%s.backendRefs[%d]", fp, j), hr.Namespace, ref)
+		if wb == nil && t.opts.Kubernetes {
+			wb = invalidShare(ref)
+		} else if wb != nil {
+			resolved++
+		}
+		if wb != nil {
 			base.Backends = append(base.Backends, wb)
 			base.TotalWeight += wb.Weight
 		}
 	}
-	if len(rule.BackendRefs) > 0 && len(base.Backends) == 0 {
+	if len(rule.BackendRefs) > 0 && resolved == 0 {
 		base.Invalid = "no backendRef of the route rule could be resolved; see the HTTPRoute's ResolvedRefs condition"
 	}
 	if len(rule.BackendRefs) == 0 {
@@ -289,4 +297,24 @@ func (t *translator) translateRule(o *Object, hr *gwv1.HTTPRoute, i int) []*rout
 		})
 	}
 	return out
+}
+
+// invalidShare keeps the weight of a backendRef that could not be resolved
+// (Kubernetes mode), so that share of the rule's requests gets 500 rather
+// than going to the other backends. Nil when its weight is zero or out of
+// range (then it has no share).
+func invalidShare(ref gwv1.HTTPBackendRef) *ir.WeightedBackend {
+	w := 1
+	if ref.Weight != nil {
+		w = int(*ref.Weight)
+	}
+	if w <= 0 || w > 1000000 {
+		return nil
+	}
+	id := string(ref.Name)
+	if ref.Namespace != nil {
+		id = string(*ref.Namespace) + "/" + id
+	}
+	return &ir.WeightedBackend{BackendID: id, Weight: w,
+		Invalid: "internal server error: backendRef " + id + " could not be resolved; see the HTTPRoute's ResolvedRefs condition"}
 }

@@ -193,6 +193,8 @@ func Explain(snap *ir.Snapshot, port int, r *http.Request) Explanation {
 	case st.wb == nil:
 		status, msg = http.StatusInternalServerError,
 			"internal server error: route "+route.ID+" has no backend with a positive weight"
+	case st.wb.Invalid != "":
+		status, msg = http.StatusInternalServerError, st.wb.Invalid
 	case len(st.wb.Backend.Endpoints) == 0:
 		status, msg = http.StatusServiceUnavailable, "service unavailable: backend "+st.wb.Backend.ID+" has no endpoints"
 	default:

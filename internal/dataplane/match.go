@@ -250,5 +250,5 @@ func pickBackend(rt *ir.Route) *ir.WeightedBackend {
 }
 
 func usable(wb *ir.WeightedBackend) bool {
-	return wb != nil && wb.Weight > 0 && wb.Backend != nil
+	return wb != nil && wb.Weight > 0 && (wb.Backend != nil || wb.Invalid != "")
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/corsgate/corsgate/internal/ir"
+	"github.com/corsgate/corsgate/internal/policy"
 )
 
 func TestRoutingThroughGateway(t *testing.T) {
@@ -357,3 +358,37 @@ func TestTruncatedUpstreamBodyAborts(t *testing.T) {
 }
 
 func mustRegexp(s string) *regexp.Regexp { return regexp.MustCompile(s) }
+
+// A backendRef that could not be resolved keeps its share of the weight:
+// requests picked for it get 500 (Gateway API), the rest reach the valid
+// backend, and an allowed origin still gets its CORS headers on the 500.
+func TestInvalidBackendShare(t *testing.T) {
+	a := newTestBackend(t, "a", nil)
+	bad := &ir.WeightedBackend{BackendID: "test/missing", Weight: 1, Invalid: "internal server error: backendRef test/missing could not be resolved"}
+	r := newRoute("r", prefixMatch("/"), weighted(a.irBackend(), 1), bad)
+	r.CORS = compileCORS(t, policy.Spec{AllowOrigins: []string{"https://app.example.com"}})
+	g := startGateway(t, simpleSnapshotWith(r), Options{})
+	c := newClient(t)
+	const n = 400
+	var ok, failed int
+	for range n {
+		res := do(t, c, "GET", baseURL(t, g, 1)+"/", map[string]string{"Origin": "https://app.example.com"})
+		switch res.status {
+		case 200:
+			ok++
+		case 500:
+			failed++
+			if !strings.Contains(res.body, "test/missing") {
+				t.Fatalf("500 body %q does not name the backendRef", res.body)
+			}
+			if res.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+				t.Fatalf("500 without CORS headers for an allowed origin: %v", res.header)
+			}
+		default:
+			t.Fatalf("status %d", res.status)
+		}
+	}
+	if failed < n*3/10 || failed > n*7/10 || int64(ok) != a.hits.Load() {
+		t.Errorf("%d of %d requests got 500 (want about half), %d reached the valid backend (hits %d)", failed, n, ok, a.hits.Load())
+	}
+}

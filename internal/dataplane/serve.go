@@ -87,6 +87,8 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, port int) {
 	case st.wb == nil:
 		status, msg = http.StatusInternalServerError,
 			"internal server error: route "+route.ID+" has no backend with a positive weight"
+	case st.wb.Invalid != "":
+		status, msg = http.StatusInternalServerError, st.wb.Invalid
 	default:
 		be := rt.backends[st.wb.Backend]
 		i, ok := be.pick()

@@ -214,6 +214,11 @@ type WeightedBackend struct {
 	// BackendID is Backend.ID, for /config.
 	BackendID string `json:"backend"`
 	Weight    int    `json:"weight"`
+	// Invalid is set (and Backend nil) for a backendRef that could not be
+	// resolved while others of the rule could: requests picked for its
+	// share of the weight get 500 with this message, as the Gateway API
+	// requires (Kubernetes mode; file mode refuses such a config).
+	Invalid string `json:"invalid,omitempty"`
 	// CORS is the effective policy of this backendRef when it differs
 	// from the rule's: the backendRef's own CORS filter, or a CORSPolicy
 	// targeting the Backend (which ranks just below the rule's filter).
