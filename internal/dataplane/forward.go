@@ -312,7 +312,13 @@ func (st *reqState) roundTrip(req *http.Request, log *slog.Logger) (*http.Respon
 		return nil, errNoBackend
 	}
 	start := time.Now()
-	res, err := st.be.transport.RoundTrip(req)
+	var res *http.Response
+	var err error
+	if st.be.h1 != nil && h1Eligible(req) {
+		res, err = st.be.h1.roundTrip(req, st.idx, st.target.host)
+	} else {
+		res, err = st.be.transport.RoundTrip(req)
+	}
 	st.be.up.Observe(time.Since(start))
 	switch {
 	case err == nil:

@@ -62,6 +62,10 @@ type Options struct {
 	// MaxIdleConnsPerBackend caps the idle upstream connections kept per
 	// backend. Default 64.
 	MaxIdleConnsPerBackend int
+	// DisableH1Client sends every proxied request through http.Transport,
+	// also the simple GET/HEAD exchanges with plain-HTTP backends that
+	// otherwise take the data plane's own HTTP/1.1 client (h1client.go).
+	DisableH1Client bool
 
 	// EndpointBackoff is how long an endpoint that failed to connect is
 	// skipped while its backend has other endpoints; it doubles with each

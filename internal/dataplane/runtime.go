@@ -178,7 +178,7 @@ func (g *Gateway) retireBackends(rt *runtime, fresh map[string]*backendState) {
 	}
 	for k, st := range g.backends {
 		if !used[k] {
-			st.transport.CloseIdleConnections()
+			st.closeIdle()
 			delete(g.backends, k)
 		}
 	}
@@ -208,6 +208,6 @@ func (g *Gateway) retainMetrics(rt *runtime) {
 // closeBackends closes the idle connections of every state in m.
 func closeBackends(m map[string]*backendState) {
 	for _, st := range m {
-		st.transport.CloseIdleConnections()
+		st.closeIdle()
 	}
 }

@@ -35,6 +35,7 @@ type backendState struct {
 	key       string
 	id        string
 	transport *http.Transport
+	h1        *h1Client // plain-HTTP backends: simple exchanges skip the Transport
 	targets   []target
 	health    []endpointHealth // one per target
 	next      atomic.Uint64
@@ -120,14 +121,17 @@ func newBackendState(key string, b *ir.Backend, opts Options) (*backendState, er
 	targets, dialTo := endpointTargets(b.Endpoints, scheme)
 	dialer := &net.Dialer{Timeout: opts.UpstreamDialTimeout, KeepAlive: upstreamTCPKeepAlive}
 	id := b.ID
+	dial := func(ctx context.Context, addr string) (net.Conn, error) {
+		ep, ok := dialTo[addr]
+		if !ok {
+			return nil, fmt.Errorf("dataplane: backend %s has no endpoint for %q", id, addr)
+		}
+		return dialer.DialContext(ctx, ep.Network, ep.Address)
+	}
 	tr := &http.Transport{
 		Proxy: nil, // never honour HTTP_PROXY for backend traffic
 		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
-			ep, ok := dialTo[addr]
-			if !ok {
-				return nil, fmt.Errorf("dataplane: backend %s has no endpoint for %q", id, addr)
-			}
-			return dialer.DialContext(ctx, ep.Network, ep.Address)
+			return dial(ctx, addr)
 		},
 		TLSClientConfig:       tlsConf,
 		ForceAttemptHTTP2:     b.TLS != nil,
@@ -141,8 +145,18 @@ func newBackendState(key string, b *ir.Backend, opts Options) (*backendState, er
 		// would change them and their headers.
 		DisableCompression: true,
 	}
-	return &backendState{key: key, id: b.ID, transport: tr, targets: targets,
+	var h1 *h1Client
+	if scheme == "http" && !opts.DisableH1Client {
+		h1 = newH1Client(dial, len(targets), opts.MaxIdleConnsPerBackend, opts.UpstreamResponseHeaderTimeout)
+	}
+	return &backendState{key: key, id: b.ID, transport: tr, h1: h1, targets: targets,
 		health: make([]endpointHealth, len(targets)), up: opts.Metrics.Upstream(b.ID), backoff: opts.EndpointBackoff}, nil
+}
+
+// closeIdle closes the idle upstream connections of both clients.
+func (b *backendState) closeIdle() {
+	b.transport.CloseIdleConnections()
+	b.h1.closeIdle()
 }
 
 // endpointTargets returns one target per endpoint and the map from the
