@@ -49,7 +49,6 @@ const (
 var (
 	errH1HeaderTooLarge = fmt.Errorf("net/http: server response headers exceeded %d bytes; aborted", h1MaxHeaderBytes)
 	errH1Too1xx         = errors.New("net/http: too many 1xx informational responses")
-	errH1Closed         = errors.New("dataplane: upstream connection pool closed")
 )
 
 // h1Client is the plain-HTTP client of one backend: one idle pool per
