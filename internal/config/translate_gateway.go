@@ -164,13 +164,7 @@ func (t *translator) translateListener(o *Object, gw *gwv1.Gateway, i int) *gwLi
 				ok = false
 			}
 		}
-		for k, kind := range ar.Kinds {
-			if kind.Kind != "HTTPRoute" || (kind.Group != nil && *kind.Group != gwv1.GroupName) {
-				t.errorc(o, fmt.Sprintf("%s.allowedRoutes.kinds[%d]", fp, k), string(gwv1.ListenerReasonInvalidRouteKinds),
-					"route kind %q is not supported; only HTTPRoute routes attach to corsgate listeners", kind.Kind)
-				ok = false
-			}
-		}
+		ok = t.allowedKinds(o, fp, ar.Kinds) && ok
 	}
 	if !ok {
 		return nil
@@ -321,4 +315,28 @@ func (t *translator) admits(l *gwListener, ns string) bool {
 		ls = map[string]string{corev1.LabelMetadataName: ns}
 	}
 	return l.selector.Matches(labels.Set(ls))
+}
+
+// allowedKinds checks allowedRoutes.kinds. Kinds other than HTTPRoute are
+// reported with reason InvalidRouteKinds; when HTTPRoute is listed too, the
+// listener still serves HTTPRoutes (a warning, as the Gateway API asks),
+// otherwise it serves nothing (an error).
+func (t *translator) allowedKinds(o *Object, fp string, kinds []gwv1.RouteGroupKind) bool {
+	isHTTPRoute := func(k gwv1.RouteGroupKind) bool {
+		return k.Kind == "HTTPRoute" && (k.Group == nil || *k.Group == gwv1.GroupName)
+	}
+	some := slices.ContainsFunc(kinds, isHTTPRoute)
+	for i, k := range kinds {
+		if isHTTPRoute(k) {
+			continue
+		}
+		field := fmt.Sprintf("%s.allowedRoutes.kinds[%d]", fp, i)
+		const msg = "route kind %q is not supported; only HTTPRoute routes attach to corsgate listeners"
+		if some {
+			t.warnf(o, field, string(gwv1.ListenerReasonInvalidRouteKinds), msg+" (HTTPRoutes are still served); remove it", k.Kind)
+		} else {
+			t.errorc(o, field, string(gwv1.ListenerReasonInvalidRouteKinds), msg, k.Kind)
+		}
+	}
+	return len(kinds) == 0 || some
 }

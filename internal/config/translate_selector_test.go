@@ -85,3 +85,68 @@ spec:
 		}
 	})
 }
+
+// allowedRoutes.kinds listing HTTPRoute next to a kind corsgate does not
+// serve: the listener keeps serving HTTPRoutes, supportedKinds lists only
+// HTTPRoute and ResolvedRefs is False/InvalidRouteKinds. With no HTTPRoute
+// listed the listener serves nothing.
+func TestMixedRouteKinds(t *testing.T) {
+	doc := func(kinds string) string {
+		return `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: web}
+spec:
+  gatewayClassName: corsgate
+  listeners:
+  - name: http
+    port: 8080
+    protocol: HTTP
+    allowedRoutes: {kinds: ` + kinds + `}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: web}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+  - backendRefs: [{group: corsgate.dev, kind: Backend, name: b}]
+---
+apiVersion: corsgate.dev/v1alpha1
+kind: Backend
+metadata: {name: b, namespace: web}
+spec:
+  endpoints: [{ip: {address: 127.0.0.1, port: 9000}}]
+`
+	}
+	tests := []struct {
+		name, kinds string
+		want        []string
+		err         bool
+	}{
+		{"mixed", `[{kind: HTTPRoute}, {kind: GRPCRoute}]`, []string{
+			"Gateway web/gw listener http attached=1 kinds=1",
+			"Gateway web/gw listener http ResolvedRefs=False/InvalidRouteKinds",
+			"Gateway web/gw listener http Programmed=True/Programmed",
+			"HTTPRoute web/r parent gw Accepted=True/Accepted",
+		}, false},
+		{"only other kinds", `[{kind: GRPCRoute}]`, []string{
+			"Gateway web/gw listener http ResolvedRefs=False/InvalidRouteKinds",
+			"Gateway web/gw listener http Programmed=False/Invalid",
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, rep, ps := statusOf(t, doc(tt.kinds), Options{Kubernetes: true, GatewayClassNames: []string{"corsgate"}})
+			if (ps.Err() != nil) != tt.err {
+				t.Errorf("problems %v, want errors: %v", ps, tt.err)
+			}
+			lines := flatReport(rep)
+			for _, w := range tt.want {
+				if !slices.Contains(lines, w) {
+					t.Errorf("want %q in\n%s", w, strings.Join(lines, "\n"))
+				}
+			}
+		})
+	}
+}

@@ -122,6 +122,11 @@ func (t *translator) listenerStatus(o *Object, lr *listenerReport, gen int64) gw
 		}
 	}
 	refs := errorsWithCode(lr.problems, listenerRefReasons)
+	for _, p := range lr.problems { // unsupported kinds next to HTTPRoute: served, but not resolved
+		if p.Severity == SeverityWarning && p.Code == string(gwv1.ListenerReasonInvalidRouteKinds) {
+			refs = append(refs, p)
+		}
+	}
 	conflicts := errorsWithCode(lr.problems, listenerConflictReasons)
 	ls := gwv1.ListenerStatus{Name: lr.name, SupportedKinds: lr.kinds}
 	if lr.valid != nil {
