@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // A minimal HTTP/1.1 client for plain-HTTP endpoints. http.Transport runs
@@ -119,11 +121,11 @@ func h1Eligible(req *http.Request) bool {
 		return false
 	}
 	for k, vv := range h {
-		if !validFieldName(k) {
+		if !httpguts.ValidHeaderFieldName(k) {
 			return false // the Transport reports it
 		}
 		for _, v := range vv {
-			if !validFieldValue(v) {
+			if !httpguts.ValidHeaderFieldValue(v) {
 				return false
 			}
 		}
@@ -356,30 +358,6 @@ func (b *h1Body) Close() error {
 	return nil
 }
 
-// validFieldName reports whether k is an HTTP token (RFC 9110 §5.1).
-func validFieldName(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if !tokenByte[k[i]] {
-			return false
-		}
-	}
-	return true
-}
-
-// validFieldValue rejects control bytes other than tab, as
-// httpguts.ValidHeaderFieldValue does.
-func validFieldValue(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if b := v[i]; (b < ' ' && b != '\t') || b == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
 // validHostHeader is a conservative Host check: printable ASCII without
 // spaces or the bytes that would end or split the request line. Anything
 // else goes to the Transport, which has the exact rule.
@@ -391,17 +369,3 @@ func validHostHeader(h string) bool {
 	}
 	return true
 }
-
-var tokenByte = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
