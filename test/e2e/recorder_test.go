@@ -134,12 +134,13 @@ func (r *recorder) snapshot() (observation, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var obs observation
-	complete := false
+	complete, preflightAnswered := false, true
 	for _, id := range r.order {
 		nr := r.requests[id]
 		switch {
 		case nr.preflight:
 			obs.preflight = true
+			preflightAnswered = len(nr.responses) > 0
 			if len(nr.responses) > 0 {
 				p := nr.responses[len(nr.responses)-1]
 				p.URL = nr.urls[len(nr.urls)-1]
@@ -153,9 +154,13 @@ func (r *recorder) snapshot() (observation, bool) {
 				obs.exchange.Hops = append(obs.exchange.Hops, resp)
 			}
 			obs.corsError, obs.failure = nr.corsError, nr.failure
-			complete = nr.finished && (nr.corsError == "" || len(r.console) > 0)
+			// responseReceivedExtraInfo can trail loadingFinished: a fetch
+			// that did not fail is complete once every hop has its answer.
+			answered := nr.failure != "" || len(nr.responses) >= len(nr.urls)
+			complete = nr.finished && answered && (nr.corsError == "" || len(r.console) > 0)
 		}
 	}
+	complete = complete && (preflightAnswered || obs.failure != "")
 	obs.console = slices.Clone(r.console)
 	return obs, complete
 }
