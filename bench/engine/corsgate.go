@@ -109,6 +109,16 @@ func mergeVary(h http.Header, add []string) {
 	if len(add) == 0 {
 		return
 	}
+	if len(h) == 0 {
+		h[policy.HeaderVary] = add
+		return
+	}
+	mergeVaryInto(h, add)
+}
+
+// mergeVaryInto mirrors dataplane.mergeVaryInto: mergeVary for a non-empty
+// add and header map.
+func mergeVaryInto(h http.Header, add []string) {
 	have := h[policy.HeaderVary]
 	if len(have) == 0 {
 		h[policy.HeaderVary] = add

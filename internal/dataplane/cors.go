@@ -30,8 +30,8 @@ func evaluate(c *ir.CORS, r *http.Request, d *policy.Decision) {
 
 // setPreflightHeaders writes every header of a preflight decision.
 func setPreflightHeaders(h http.Header, d *policy.Decision) {
-	// Vary first: on the usual, still empty header map its lookup returns
-	// at once.
+	// Vary first: on the usual, still empty header map it is assigned
+	// without a lookup.
 	mergeVary(h, d.Vary)
 	set(h, policy.HeaderAllowOrigin, d.AllowOrigin)
 	set(h, policy.HeaderAllowCredentials, d.AllowCredentials)
@@ -73,6 +73,17 @@ func mergeVary(h http.Header, add []string) {
 	if len(add) == 0 {
 		return
 	}
+	if len(h) == 0 {
+		// No Vary to merge with (a preflight's map, a response the
+		// gateway writes itself): assign, inlined in the caller.
+		h[hdrVary] = add
+		return
+	}
+	mergeVaryInto(h, add)
+}
+
+// mergeVaryInto is mergeVary for a non-empty add and header map.
+func mergeVaryInto(h http.Header, add []string) {
 	have := h[hdrVary]
 	if len(have) == 0 {
 		h[hdrVary] = add

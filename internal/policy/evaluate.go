@@ -2,7 +2,6 @@ package policy
 
 import (
 	"github.com/corsgate/corsgate/internal/policy/internal/header"
-	"github.com/corsgate/corsgate/internal/policy/internal/origin"
 )
 
 // Preflight answer statuses. A failed preflight gets 403 without any
@@ -62,12 +61,20 @@ func (p *Policy) EvaluateInto(r *Request, d *Decision) {
 // private-network access. The answer is the one [Policy.Evaluate] gives
 // for the Request holding the same header lists.
 func (p *Policy) EvaluateHeader(method string, h map[string][]string, d *Decision) {
-	var acrm []string
+	// evaluate's steps, with the lookups between them: most requests are
+	// not OPTIONS and go straight to actual.
+	if p == nil {
+		*d = Decision{}
+		return
+	}
 	origin := h[HeaderOrigin]
 	if method == "OPTIONS" && nonEmpty(origin) {
-		acrm = h[HeaderRequestMethod]
+		if acrm := h[HeaderRequestMethod]; nonEmpty(acrm) {
+			p.preflight(origin, acrm, nil, h, d)
+			return
+		}
 	}
-	p.evaluate(method, origin, acrm, nil, h, d)
+	p.actual(origin, d)
 }
 
 // evaluate is the one implementation behind the Evaluate methods. The
@@ -105,18 +112,16 @@ func (p *Policy) checkOrigin(values []string) (Reason, []string) {
 		return ReasonInvalidOrigin, nil
 	}
 	// The canonical spelling of an exact origin, as browsers send it, is
-	// found by comparing the raw value: no parsing, no key to build.
-	if p.matcher.MatchRaw(values[0]) {
-		return ReasonAllowed, values[:1:1]
-	}
-	o, ok := origin.Parse(values[0])
-	if !ok {
+	// found by comparing the raw value: no parsing, no key to build. Only
+	// on a miss does Check parse the value and match exact and wildcard
+	// origins, without allocation.
+	valid, allowed := p.matcher.Check(values[0])
+	if !valid {
 		return ReasonInvalidOrigin, nil
 	}
-	// Exact and wildcard origins first, without allocation; only when
-	// they miss, the literal prefixes and then the precompiled RE2
-	// programs, on the request's own bytes.
-	if !p.matcher.MatchParsed(o) && !p.exprs.Match(values[0]) {
+	// Only when they miss, the literal prefixes and then the precompiled
+	// RE2 programs, on the request's own bytes.
+	if !allowed && !p.exprs.Match(values[0]) {
 		return ReasonOriginNotAllowed, nil
 	}
 	return ReasonAllowed, values[:1:1]
@@ -126,7 +131,12 @@ func (p *Policy) checkOrigin(values []string) (Reason, []string) {
 // Access-Control-Request-Method. The answer varies with the request
 // method and headers as well as the Origin, whatever the outcome.
 func (p *Policy) preflight(origin, acrm []string, r *Request, h map[string][]string, d *Decision) {
-	*d = Decision{Preflight: true, Status: statusForbidden, Vary: p.varyPreflight}
+	// Cleared in place, then set field by field: a literal with fields
+	// set is built elsewhere (on the stack, or as a static) and copied.
+	*d = Decision{}
+	d.Preflight = true
+	d.Status = statusForbidden
+	d.Vary = p.varyPreflight
 	reason, allowOrigin := p.checkOrigin(origin)
 	if reason != ReasonAllowed {
 		d.Reason = reason

@@ -47,6 +47,17 @@ var tchar = func() (t [256]bool) {
 	return t
 }()
 
+// tchar8 is tchar as 0 or 1, so that walk can test several bytes with one
+// branch.
+var tchar8 = func() (t [256]uint8) {
+	for c, ok := range tchar {
+		if ok {
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
 // IsTokenByte reports whether c may appear in a token.
 func IsTokenByte(c byte) bool { return tchar[c] }
 
@@ -90,6 +101,11 @@ func AppendList(dst []string, lines []string) ([]string, bool) {
 // whitespace bytes, then a comma or the end of the line; each pass of the
 // inner loop moves past at least one comma or ends the line, so the work
 // is linear in the input and, thanks to the caps, usually far less.
+//
+// The loop is written for MaxOWS == 1 (checked at compile time below): a
+// whitespace byte is skipped on each side of a name, and a second one
+// then fails the test for the comma. An empty element skips none after
+// the first, which stopped at a byte that is not whitespace.
 func walk(dst, lines []string, collect bool) ([]string, int, bool) {
 	if len(lines) > MaxLines {
 		return dst, 0, false
@@ -98,24 +114,14 @@ func walk(dst, lines []string, collect bool) ([]string, int, bool) {
 	for _, s := range lines {
 		i := 0
 		for {
-			for n := 0; i < len(s) && isOWS(s[i]); n++ {
-				if n == MaxOWS {
-					return dst, 0, false
-				}
+			if i < len(s) && isOWS(s[i]) {
 				i++
 			}
 			start := i
-			for i < len(s) && tchar[s[i]] {
-				i++
+			if i < len(s) && tchar[s[i]] {
+				i += 1 + tokenLen(s[i+1:])
 			}
-			name := s[start:i]
-			for n := 0; i < len(s) && isOWS(s[i]); n++ {
-				if n == MaxOWS {
-					return dst, 0, false
-				}
-				i++
-			}
-			if name == "" {
+			if i == start {
 				empty++
 				if empty > MaxEmpty {
 					return dst, 0, false
@@ -126,7 +132,10 @@ func walk(dst, lines []string, collect bool) ([]string, int, bool) {
 					return dst, 0, false
 				}
 				if collect {
-					dst = append(dst, name)
+					dst = append(dst, s[start:i])
+				}
+				if i < len(s) && isOWS(s[i]) {
+					i++
 				}
 			}
 			if i == len(s) {
@@ -140,3 +149,24 @@ func walk(dst, lines []string, collect bool) ([]string, int, bool) {
 	}
 	return dst, names, true
 }
+
+// tokenLen returns the number of token bytes s starts with: four bytes per
+// test while they are all token bytes (a browser sends long names), then
+// one at a time.
+func tokenLen(s string) int {
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		b := s[i : i+4]
+		if tchar8[b[0]]&tchar8[b[1]]&tchar8[b[2]]&tchar8[b[3]] == 0 {
+			break
+		}
+	}
+	for i < len(s) && tchar[s[i]] {
+		i++
+	}
+	return i
+}
+
+// walk skips at most one whitespace byte on each side of a name.
+const _ = uint(1 - MaxOWS)
+const _ = uint(MaxOWS - 1)

@@ -72,10 +72,14 @@ func FuzzOriginPattern(f *testing.F) {
 			ps = append(ps, p)
 		}
 		o, ok := Parse(req)
+		m := NewMatcher(ps)
+		// Check, the request path, must say what Parse and Match say.
+		if valid, allowed := m.Check(req); valid != ok || allowed != (ok && m.Match(o)) {
+			t.Fatalf("patterns %q, origin %q: Check = %v, %v; Parse ok %v", []string{p1, p2}, req, valid, allowed, ok)
+		}
 		if !ok {
 			return
 		}
-		m := NewMatcher(ps)
 		if got, want := m.Match(o), naiveMatch(ps, req); got != want {
 			t.Fatalf("patterns %q, origin %q: Match = %v, naive = %v", []string{p1, p2}, req, got, want)
 		}

@@ -1,6 +1,9 @@
 package origin
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // keyCap bounds a request key: a host of at most MaxLen bytes, two
 // separators, the scheme and the (possibly default) port always fit,
@@ -34,7 +37,26 @@ type Matcher struct {
 	// binary search otherwise. A sorted slice rather than a set keeps the
 	// snapshot small: a config holds one matcher per route.
 	raw []string
+
+	// subs holds the Subdomains patterns, split as in their keys, when
+	// there are at most maxSubList of them and no Any or AnyHost pattern;
+	// nil otherwise. A canonical origin that misses raw can then only
+	// match one of them, and [Matcher.Check] compares its parts with each
+	// in place instead of building the key and hashing its suffixes.
+	subs []subPattern
 }
+
+// subPattern is a Subdomains pattern as its key spells it (see
+// Pattern.key): the key is host + "|" + scheme + "|" + port.
+type subPattern struct {
+	host   string // "." + domain
+	scheme string
+	port   string // the port, or the scheme's default
+}
+
+// maxSubList is the largest number of Subdomains patterns compared one by
+// one; beyond it, the key lookups (one per distinct suffix length) win.
+const maxSubList = 8
 
 // maxRawList is the number of exact origins compared one by one before a
 // binary search is cheaper: a string comparison is a length check and,
@@ -55,6 +77,8 @@ func NewMatcherSpelled(ps []Pattern, spelled []string) *Matcher {
 	}
 	m := &Matcher{keys: make(map[string]struct{}, len(ps)), exactOnly: true}
 	var raw []string
+	var subs []subPattern
+	subsOnly := true // no Any or AnyHost pattern, keys split unambiguously
 	for i, p := range ps {
 		if p.Kind == Any {
 			m.all = true
@@ -78,12 +102,25 @@ func NewMatcherSpelled(ps []Pattern, spelled []string) *Matcher {
 		case AnyHost:
 			m.anyHost = true
 			m.exactOnly = false
+			subsOnly = false
 		case Subdomains:
 			m.exactOnly = false
 			if !slices.Contains(m.suffixLens, len(k)) {
 				m.suffixLens = append(m.suffixLens, len(k))
 			}
+			// Split the key at its two separators. A host with a "|"
+			// (never from ParsePattern) would make the split ambiguous:
+			// such a matcher keeps to the key lookups.
+			host, rest, _ := strings.Cut(k, "|")
+			scheme, port, _ := strings.Cut(rest, "|")
+			if strings.Contains(p.Host, "|") || strings.Contains(p.Scheme, "|") {
+				subsOnly = false
+			}
+			subs = append(subs, subPattern{host: host, scheme: scheme, port: port})
 		}
+	}
+	if subsOnly && !m.all && len(subs) > 0 && len(subs) <= maxSubList {
+		m.subs = slices.Clip(subs)
 	}
 	slices.Sort(m.suffixLens)
 	slices.Sort(raw)
@@ -114,12 +151,58 @@ func (m *Matcher) MatchRaw(s string) bool {
 // already refused. When every pattern is Exact and o is spelled
 // canonically, the raw comparison was the whole answer, so it returns
 // false without building a key.
-func (m *Matcher) MatchParsed(o Origin) bool {
-	c := canonical(o)
-	if m.exactOnly && c {
-		return false
+func (m *Matcher) MatchParsed(o Origin) bool { return m.matchParsed(&o) }
+
+// Check is [Matcher.MatchRaw], then [Parse] and [Matcher.MatchParsed] on a
+// miss, in one call and without copying the parsed Origin: valid reports
+// whether Parse accepts s, allowed whether Match allows it (never true
+// when valid is false). Check never allocates.
+func (m *Matcher) Check(s string) (valid, allowed bool) {
+	if m.MatchRaw(s) {
+		return true, true
+	}
+	var o Origin
+	if !parse(s, &o) {
+		return false, false
+	}
+	return true, m.matchParsed(&o)
+}
+
+func (m *Matcher) matchParsed(o *Origin) bool {
+	def, c := canonicalPort(o)
+	if c {
+		if m.exactOnly {
+			return false
+		}
+		if m.subs != nil {
+			return m.matchSubs(o, def)
+		}
 	}
 	return m.match(o, !c)
+}
+
+// matchSubs is match for a canonical origin o, whose scheme's default port
+// is def, when the matcher holds only Exact and Subdomains patterns and
+// lists the latter in subs: the raw comparison already settled the Exact
+// ones, so o matches when its key ends with the key of one of subs at a
+// dot inside the host. The key's parts are compared in place; o's host
+// and scheme are already lower case.
+func (m *Matcher) matchSubs(o *Origin, def string) bool {
+	if o.Host == "" || o.Host[0] == '[' {
+		return false // IP literals have no subdomains
+	}
+	port := o.Port
+	if port == "" {
+		port = def
+	}
+	for i := range m.subs {
+		sp := &m.subs[i]
+		if len(o.Host) > len(sp.host) && o.Host[len(o.Host)-len(sp.host):] == sp.host &&
+			o.Scheme == sp.scheme && port == sp.port {
+			return true
+		}
+	}
+	return false
 }
 
 // canonical reports whether o, from Parse, is written the way browsers
@@ -129,11 +212,26 @@ func (m *Matcher) MatchParsed(o Origin) bool {
 // canonical, so comparing canonical values as strings is the same as
 // comparing their keys. An Origin not made by Parse is never canonical.
 func canonical(o Origin) bool {
+	_, c := canonicalPort(&o)
+	return c
+}
+
+// canonicalPort is canonical, also returning the default port of o's
+// scheme when o is canonical.
+func canonicalPort(o *Origin) (def string, ok bool) {
 	if o.Null || !o.lower {
-		return false
+		return "", false
 	}
-	def := DefaultPort(o.Scheme)
-	return def != "" && o.Port != def
+	// o.lower: the scheme has no upper-case letter.
+	switch o.Scheme {
+	case "https":
+		def = "443"
+	case "http":
+		def = "80"
+	default:
+		return "", false
+	}
+	return def, o.Port != def
 }
 
 func hasUpper(s string) bool {
@@ -147,12 +245,12 @@ func hasUpper(s string) bool {
 
 // Match reports whether o is allowed. Only "*" matches "null" and origins
 // whose scheme is not http or https. Match never allocates.
-func (m *Matcher) Match(o Origin) bool { return m.match(o, true) }
+func (m *Matcher) Match(o Origin) bool { return m.match(&o, true) }
 
 // match is Match; exact says whether the whole key can still match an
 // Exact pattern (MatchParsed knows it cannot for a canonical origin the raw
 // comparison missed).
-func (m *Matcher) match(o Origin, exact bool) bool {
+func (m *Matcher) match(o *Origin, exact bool) bool {
 	if m.all {
 		return true
 	}

@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -198,6 +199,7 @@ func TestMatcherHandMadeOrigins(t *testing.T) {
 
 func TestMatcherNoAlloc(t *testing.T) {
 	m := mustMatcher(t, "https://example.com", "https://*.example.org", "http://*:8080")
+	subs := mustMatcher(t, "https://example.com", "https://*.example.org") // in-place comparison
 	for _, s := range []string{
 		"https://example.com", "HTTPS://EXAMPLE.COM:443", "https://a.b.example.org",
 		"http://x:8080", "https://nope.example.net", "https://" + strings.Repeat("a.", 400) + "com",
@@ -212,6 +214,11 @@ func TestMatcherNoAlloc(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { _ = m.MatchRaw(s) || m.MatchParsed(o) }); n != 0 {
 			t.Errorf("MatchRaw/MatchParsed(%q) allocated %v times", s, n)
 		}
+		for _, m := range []*Matcher{m, subs} {
+			if n := testing.AllocsPerRun(100, func() { m.Check(s) }); n != 0 {
+				t.Errorf("Check(%q) allocated %v times", s, n)
+			}
+		}
 	}
 }
 
@@ -225,5 +232,59 @@ func BenchmarkMatch(b *testing.B) {
 				m.Match(o)
 			}
 		})
+	}
+}
+
+// BenchmarkCheck measures the request path of checkOrigin: the raw
+// comparison, then Parse and the match on a miss.
+func BenchmarkCheck(b *testing.B) {
+	cases := []struct{ name, patterns, origin string }{
+		{"exact-hit", "https://app.example.com", "https://app.example.com"},
+		{"exact-miss", "https://app.example.com", "https://evil.example.net"},
+		{"wildcard-hit", "https://*.example.com https://*.example.org", "https://tenant42.example.com"},
+		{"wildcard-upper", "https://*.example.com https://*.example.org", "https://Tenant42.Example.com"},
+	}
+	for _, c := range cases {
+		m := mustMatcher(b, strings.Fields(c.patterns)...)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				m.Check(c.origin)
+			}
+		})
+	}
+}
+
+// TestCheckAgreesWithMatch runs Check, which compares a canonical origin
+// with the Subdomains patterns in place when there are at most maxSubList
+// of them, against Parse and Match, which build the key, on either side of
+// that bound and around ports, case, IP literals and label boundaries.
+func TestCheckAgreesWithMatch(t *testing.T) {
+	few := []string{"https://*.example.com", "http://*.example.org:8080", "https://exact.example.net"}
+	many := append([]string{}, few...)
+	for i := range maxSubList {
+		many = append(many, "https://*.d"+strings.Repeat("x", i)+".example.io")
+	}
+	origins := []string{
+		"https://a.example.com", "https://a.b.example.com", "https://example.com",
+		"https://aexample.com", "https://.example.com", "https://a.example.com:443",
+		"HTTPS://A.EXAMPLE.COM", "https://a.example.com:8443", "http://a.example.com",
+		"http://a.example.org:8080", "http://a.example.org", "https://a.example.org:8080",
+		"https://exact.example.net", "https://x.exact.example.net", "https://[::1]",
+		"https://a.example.com.evil.net", "https://a.dxx.example.io", "https://a.dxxxxxxxxx.example.io",
+		"null", "ftp://a.example.com", "https://a.example.com/", "https://a_b.example.com",
+	}
+	for _, ps := range [][]string{few, many, {"https://*.example.com", "https://*"}, {"*", "https://*.example.com"}} {
+		m := mustMatcher(t, ps...)
+		if got, want := m.subs != nil, len(ps) <= maxSubList && !slices.Contains(ps, "https://*") && !slices.Contains(ps, "*"); got != want {
+			t.Errorf("patterns %q: in-place comparison %v, want %v", ps, got, want)
+		}
+		for _, s := range origins {
+			o, ok := Parse(s)
+			valid, allowed := m.Check(s)
+			if valid != ok || allowed != (ok && m.Match(o)) {
+				t.Errorf("patterns %q, origin %q: Check = %v, %v; Parse %v, Match %v", ps, s, valid, allowed, ok, ok && m.Match(o))
+			}
+		}
 	}
 }

@@ -65,31 +65,55 @@ func (o Origin) String() string {
 // value accepted here is always safe to echo in a response header. Parse
 // never allocates.
 func Parse(s string) (Origin, bool) {
+	var o Origin
+	if !parse(s, &o) {
+		return Origin{}, false
+	}
+	return o, true
+}
+
+// parse is Parse writing into *o, which must be the zero Origin; on
+// failure *o holds garbage. The request path ([Matcher.Check]) keeps o on
+// its stack and passes it by pointer, instead of copying the eight-word
+// struct through returns and calls.
+func parse(s string, o *Origin) bool {
 	if s == "null" {
-		return Origin{Null: true}, true
+		o.Null = true
+		return true
 	}
 	if len(s) > MaxLen {
-		return Origin{}, false
+		return false
 	}
-	n, upper := schemeLen(s)
-	if n == 0 || !strings.HasPrefix(s[n:], "://") {
-		return Origin{}, false
+	// The schemes browsers send an allowed origin with, in the spelling
+	// they use, skip the scan; schemeLen would find the same.
+	var n int
+	var upper bool
+	switch {
+	case strings.HasPrefix(s, "https://"):
+		n = len("https")
+	case strings.HasPrefix(s, "http://"):
+		n = len("http")
+	default:
+		n, upper = schemeLen(s)
+		if n == 0 || !strings.HasPrefix(s[n:], "://") {
+			return false
+		}
 	}
-	o := Origin{Scheme: s[:n]}
-	rest := s[n+3:]
-	var ok, hostUpper bool
-	if o.Host, rest, hostUpper, ok = cutHost(rest); !ok {
-		return Origin{}, false
+	o.Scheme = s[:n]
+	host, rest, hostUpper, ok := cutHost(s[n+3:])
+	if !ok {
+		return false
 	}
+	o.Host = host
 	o.lower = !upper && !hostUpper
 	if rest == "" {
-		return o, true
+		return true
 	}
 	if rest[0] != ':' || !validPort(rest[1:]) {
-		return Origin{}, false
+		return false
 	}
 	o.Port = rest[1:]
-	return o, true
+	return true
 }
 
 // schemeLen returns the length of the scheme at the start of s, or 0 when
