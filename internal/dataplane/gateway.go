@@ -66,6 +66,11 @@ type Options struct {
 	// also the simple GET/HEAD exchanges with plain-HTTP backends that
 	// otherwise take the data plane's own HTTP/1.1 client (h1client.go).
 	DisableH1Client bool
+	// DisableFastHTTP1 serves every client connection with net/http's
+	// server, also the plain-HTTP/1.1 requests without a body that
+	// otherwise take the lean front end (internal/h1). Set ReadTimeout
+	// has the same effect.
+	DisableFastHTTP1 bool
 
 	// EndpointBackoff is how long an endpoint that failed to connect is
 	// skipped while its backend has other endpoints; it doubles with each
@@ -284,7 +289,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		errs = append(errs, ctx.Err())
 		g.mu.Lock()
 		for l := range g.retired {
-			_ = l.srv.Close()
+			l.close()
 		}
 		g.mu.Unlock()
 	}

@@ -14,16 +14,21 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/corsgate/corsgate/internal/h1"
 	"github.com/corsgate/corsgate/internal/ir"
 	"github.com/corsgate/corsgate/internal/metrics"
 )
 
-// listener is one bound socket and the http.Server on it.
+// listener is one bound socket and the server on it: the lean HTTP/1.1
+// front end (internal/h1) with net/http behind it for TLS and for every
+// connection outside the fast path, or net/http alone with
+// Options.DisableFastHTTP1.
 type listener struct {
 	port    int
 	address string // ir.Listener.Address it was bound for
 	ln      *gateListener
 	srv     *http.Server
+	fast    *h1.Server // nil with Options.DisableFastHTTP1
 }
 
 // gateListener wraps a bound socket. It decides per accepted connection
@@ -103,20 +108,42 @@ func (g *Gateway) newListener(port int, address string, ln net.Listener) *listen
 			return g.certificate(port, hello.ServerName)
 		},
 	}
+	handler := g.HandlerFor(port)
+	errLog := log.New(serverLogWriter{log: g.log, port: port}, "", 0)
+	counter := connCounter(g.metrics.Connections(metrics.ListenerLabel(port)))
 	srv := &http.Server{
-		Handler:           g.HandlerFor(port),
+		Handler:           handler,
 		TLSConfig:         tlsConf,
 		ReadHeaderTimeout: g.opts.ReadHeaderTimeout,
 		ReadTimeout:       g.opts.ReadTimeout,
 		WriteTimeout:      g.opts.WriteTimeout,
 		IdleTimeout:       g.opts.IdleTimeout,
 		MaxHeaderBytes:    g.opts.MaxHeaderBytes,
-		ErrorLog:          log.New(serverLogWriter{log: g.log, port: port}, "", 0),
-		ConnState:         connCounter(g.metrics.Connections(metrics.ListenerLabel(port))),
+		ErrorLog:          errLog,
 	}
 	gl := &gateListener{Listener: ln, g: g, port: port, tlsConf: tlsConf}
-	return &listener{port: port, address: address, ln: gl, srv: srv}
+	l := &listener{port: port, address: address, ln: gl, srv: srv}
+	if g.opts.DisableFastHTTP1 || g.opts.ReadTimeout > 0 {
+		// ReadTimeout bounds request bodies, which only net/http reads.
+		srv.ConnState = counter
+		return l
+	}
+	l.fast = &h1.Server{
+		Handler:           handler,
+		Fallback:          srv,
+		ConnState:         counter,
+		ReadHeaderTimeout: g.opts.ReadHeaderTimeout,
+		IdleTimeout:       g.opts.IdleTimeout,
+		WriteTimeout:      g.opts.WriteTimeout,
+		MaxHeadBytes:      min(g.opts.MaxHeaderBytes, fastMaxHeadBytes),
+		ErrorLog:          errLog,
+	}
+	return l
 }
+
+// fastMaxHeadBytes caps the request heads the fast path reads (its buffer
+// per connection); longer heads go to net/http and MaxHeaderBytes.
+const fastMaxHeadBytes = 8 << 10
 
 // connCounter keeps the open-connections gauge of a listener: a connection
 // counts from its accept until it is closed or hijacked (upgraded
@@ -178,7 +205,12 @@ func (g *Gateway) retire(l *listener) {
 }
 
 func (l *listener) serve(lg *slog.Logger) {
-	err := l.srv.Serve(l.ln)
+	var err error
+	if l.fast != nil {
+		err = l.fast.Serve(l.ln)
+	} else {
+		err = l.srv.Serve(l.ln)
+	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) && !l.ln.closing.Load() {
 		lg.Error("listener stopped", slog.Int("port", l.port), slog.String("address", l.address), slog.Any("error", err))
 	}
@@ -188,11 +220,26 @@ func (l *listener) serve(lg *slog.Logger) {
 // done, then closes what is left.
 func (l *listener) shutdown(ctx context.Context) error {
 	_ = l.ln.Close()
-	if err := l.srv.Shutdown(ctx); err != nil {
-		_ = l.srv.Close()
+	var err error
+	if l.fast != nil {
+		err = l.fast.Shutdown(ctx)
+	} else {
+		err = l.srv.Shutdown(ctx)
+	}
+	if err != nil {
+		l.close()
 		return fmt.Errorf("dataplane: listener port %d: drain: %w", l.port, err)
 	}
 	return nil
+}
+
+// close closes the listener's connections at once.
+func (l *listener) close() {
+	if l.fast != nil {
+		_ = l.fast.Close()
+		return
+	}
+	_ = l.srv.Close()
 }
 
 // errNoCertificate is returned to a TLS handshake on a listener without a

@@ -1,0 +1,267 @@
+package h1
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	stateActive int32 = iota
+	stateIdle
+)
+
+// conn is one plain connection on the fast path. Its request, header
+// maps, URL and buffers are reused from one request to the next: the
+// handler must not keep them after it returns (the data plane copies what
+// it forwards).
+type conn struct {
+	srv    *Server
+	rw     net.Conn
+	remote string
+	state  atomic.Int32
+
+	rbuf []byte // read buffer; rbuf[:rn] holds unconsumed bytes
+	rn   int
+	bw   *bufio.Writer
+
+	req  http.Request
+	tmpl http.Request // the zero request with the connection's context
+	hdr  http.Header
+	url  url.URL
+	res  response
+	ctx  context.Context // canceled when the client is gone or the conn ends
+	stop context.CancelFunc
+	rctx reqContext
+
+	// The background read that notices a client going away while the
+	// handler waits (started by reqContext.Done, from any goroutine; wmu
+	// guards inHandler and watching).
+	wmu       sync.Mutex
+	inHandler bool
+	watching  bool
+	watchN    int
+	watchErr  error
+	watchEnd  chan struct{}
+}
+
+func (c *conn) serve() {
+	s := c.srv
+	handedOff := false
+	defer func() {
+		if v := recover(); v != nil && v != http.ErrAbortHandler {
+			const size = 64 << 10
+			buf := make([]byte, size)
+			buf = buf[:runtime.Stack(buf, false)]
+			s.logf("http: panic serving %v: %v\n%s", c.remote, v, buf)
+		}
+		c.leaveHandler()
+		c.stop()
+		s.forget(c)
+		if !handedOff {
+			_ = c.rw.Close()
+			if s.ConnState != nil {
+				s.ConnState(c.rw, http.StateClosed)
+			}
+		}
+	}()
+
+	c.remote = c.rw.RemoteAddr().String()
+	max := s.MaxHeadBytes
+	if max <= 0 {
+		max = defaultMaxHeadBytes
+	}
+	c.rbuf = make([]byte, max)
+	c.bw = bufio.NewWriterSize(c.rw, 4<<10)
+	c.hdr = make(http.Header)
+	c.res.hdr = make(http.Header)
+	c.res.c = c
+	base := context.WithValue(context.Background(), http.ServerContextKey, s.Fallback)
+	base = context.WithValue(base, http.LocalAddrContextKey, c.rw.LocalAddr())
+	c.ctx, c.stop = context.WithCancel(base)
+	c.rctx.c = c
+	c.tmpl = *new(http.Request).WithContext(&c.rctx)
+	c.watchEnd = make(chan struct{}, 1)
+
+	first := true
+	for {
+		ok, pending := c.readHead(first)
+		first = false
+		if !ok {
+			if pending >= 0 {
+				handedOff = true
+				s.forget(c)
+				s.handOff(c.rw, c.rbuf[:c.rn])
+			}
+			return
+		}
+		if !c.serveOne(pending) {
+			return
+		}
+		if s.inShutdown.Load() {
+			return
+		}
+	}
+}
+
+// readHead reads until a complete head is parsed into c.req. It returns
+// ok with the head's length, or !ok with pending ≥ 0 to hand the
+// connection off, or -1 to close it (timeout, client gone, shutdown).
+func (c *conn) readHead(first bool) (ok bool, n int) {
+	s := c.srv
+	if c.rn == 0 {
+		c.state.Store(stateIdle)
+		if s.inShutdown.Load() {
+			return false, -1
+		}
+		d := s.IdleTimeout
+		if first || d <= 0 {
+			d = s.ReadHeaderTimeout
+		}
+		c.setReadDeadline(d)
+	} else if s.ReadHeaderTimeout > 0 {
+		c.setReadDeadline(s.ReadHeaderTimeout)
+	}
+	started := c.rn > 0
+	for {
+		if c.rn > 0 {
+			c.req = c.tmpl
+			n, res := parseHead(c.rbuf[:c.rn], &c.req, c.hdr, &c.url)
+			switch res {
+			case parsed:
+				c.state.Store(stateActive)
+				return true, n
+			case handOff:
+				c.state.Store(stateActive)
+				return false, c.rn
+			}
+			if c.rn == len(c.rbuf) {
+				return false, c.rn // head longer than we serve
+			}
+		}
+		m, err := c.rw.Read(c.rbuf[c.rn:])
+		if m > 0 && !started {
+			started = true
+			c.state.Store(stateActive)
+			if !first && s.ReadHeaderTimeout > 0 {
+				c.setReadDeadline(s.ReadHeaderTimeout)
+			}
+		}
+		c.rn += m
+		if err != nil {
+			// Timeout, client gone or shut down: close, as net/http does
+			// for a request head that stops arriving.
+			return false, -1
+		}
+	}
+}
+
+func (c *conn) setReadDeadline(d time.Duration) {
+	if d > 0 {
+		_ = c.rw.SetReadDeadline(time.Now().Add(d))
+	} else {
+		_ = c.rw.SetReadDeadline(time.Time{})
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// serveOne runs the handler for the parsed request whose head is n bytes,
+// finishes the response and reports whether the connection stays open.
+func (c *conn) serveOne(n int) bool {
+	s := c.srv
+	// Move what follows the head (a pipelined request) to the front.
+	c.rn = copy(c.rbuf, c.rbuf[n:c.rn])
+	if s.WriteTimeout > 0 {
+		_ = c.rw.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
+	}
+	r := &c.req
+	r.RemoteAddr = c.remote
+	w := &c.res
+	w.reset(r)
+	c.wmu.Lock()
+	c.inHandler = true
+	c.wmu.Unlock()
+	s.Handler.ServeHTTP(w, r)
+	s.served.Add(1)
+	keep := w.finish()
+	if !c.leaveHandler() {
+		keep = false
+	}
+	if err := c.bw.Flush(); err != nil {
+		return false
+	}
+	return keep && c.ctx.Err() == nil
+}
+
+// watch starts the background read, once per request and only while the
+// handler runs, unless bytes of a next request are already buffered (a
+// pipelining client is there).
+func (c *conn) watch() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.inHandler || c.watching || c.rn > 0 || c.ctx.Err() != nil {
+		return
+	}
+	c.watching = true
+	_ = c.rw.SetReadDeadline(time.Time{})
+	go func() {
+		n, err := c.rw.Read(c.rbuf)
+		c.watchN, c.watchErr = n, err
+		if n == 0 && err != nil && !isTimeout(err) {
+			c.stop() // the client is gone: cancel what the handler waits for
+		}
+		c.watchEnd <- struct{}{}
+	}()
+}
+
+// leaveHandler ends the request's watch: it stops the background read and
+// reports whether the connection is still usable; bytes it read start the
+// next request.
+func (c *conn) leaveHandler() bool {
+	c.wmu.Lock()
+	c.inHandler = false
+	watching := c.watching
+	c.watching = false
+	c.wmu.Unlock()
+	if !watching {
+		return true
+	}
+	_ = c.rw.SetReadDeadline(aLongTimeAgo)
+	<-c.watchEnd
+	c.rn = c.watchN
+	err := c.watchErr
+	c.watchN, c.watchErr = 0, nil
+	return err == nil || isTimeout(err)
+}
+
+// reqContext is the request's context: the connection's, with Done
+// starting the background read, so that only handlers that wait on it
+// (proxying) pay for noticing a client that goes away.
+type reqContext struct{ c *conn }
+
+func (x *reqContext) Deadline() (time.Time, bool) { return x.c.ctx.Deadline() }
+func (x *reqContext) Err() error                  { return x.c.ctx.Err() }
+func (x *reqContext) Value(key any) any           { return x.c.ctx.Value(key) }
+func (x *reqContext) Done() <-chan struct{} {
+	x.c.watch()
+	return x.c.ctx.Done()
+}
+
+func (x *reqContext) String() string { return "h1.reqContext" }
+
+var (
+	_ context.Context = (*reqContext)(nil)
+	_ fmt.Stringer    = (*reqContext)(nil)
+)
