@@ -90,6 +90,7 @@ func addDataplaneFlags(fl *pflag.FlagSet, dp *dataplane.Options) {
 	fl.DurationVar(&dp.UpstreamResponseHeaderTimeout, "upstream-response-header-timeout", 30*time.Second, "time a backend has to send response headers (then 504)")
 	fl.DurationVar(&dp.UpstreamTimeout, "upstream-timeout", 60*time.Second, "overall time for one proxied request")
 	fl.IntVar(&dp.MaxIdleConnsPerBackend, "max-idle-conns-per-backend", 64, "idle keep-alive connections kept per backend")
+	fl.BoolVar(&dp.DisableFastHTTP1, "disable-fast-http1", false, "serve every client connection with net/http's server instead of the lean HTTP/1.1 front end for plain requests without a body")
 }
 
 // newDataplane wires logging, metrics and (with the admin server) the

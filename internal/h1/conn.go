@@ -57,7 +57,11 @@ func (c *conn) serve() {
 	s := c.srv
 	handedOff := false
 	defer func() {
-		if v := recover(); v != nil && v != http.ErrAbortHandler {
+		v := recover()
+		if v != nil && !handedOff {
+			_ = c.bw.Flush() // as net/http's finalFlush
+		}
+		if v != nil && v != http.ErrAbortHandler {
 			const size = 64 << 10
 			buf := make([]byte, size)
 			buf = buf[:runtime.Stack(buf, false)]
@@ -127,7 +131,7 @@ func (c *conn) readHead(first bool) (ok bool, n int) {
 			d = s.ReadHeaderTimeout
 		}
 		c.setReadDeadline(d)
-	} else if s.ReadHeaderTimeout > 0 {
+	} else {
 		c.setReadDeadline(s.ReadHeaderTimeout)
 	}
 	started := c.rn > 0
@@ -151,14 +155,15 @@ func (c *conn) readHead(first bool) (ok bool, n int) {
 		if m > 0 && !started {
 			started = true
 			c.state.Store(stateActive)
-			if !first && s.ReadHeaderTimeout > 0 {
+			if !first {
 				c.setReadDeadline(s.ReadHeaderTimeout)
 			}
 		}
 		c.rn += m
 		if err != nil {
-			// Timeout, client gone or shut down: close, as net/http does
-			// for a request head that stops arriving.
+			if c.rn > 0 && isTimeout(err) {
+				_, _ = c.rw.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request"))
+			}
 			return false, -1
 		}
 	}

@@ -38,6 +38,7 @@ type response struct {
 	head      []byte // status line and every header but the framing ones
 	clen      int64  // from the handler's Content-Length, or -1
 	clVals    []string
+	clPresent bool
 	teVals    []string
 	connVals  []string
 	haveType  bool
@@ -103,6 +104,7 @@ func (w *response) WriteHeader(code int) {
 	w.wroteHeader = true
 	w.status = code
 	h := w.hdr
+	_, w.clPresent = h["Content-Length"]
 	if vv := h["Content-Length"]; len(vv) > 0 && vv[0] != "" {
 		v, err := strconv.ParseInt(vv[0], 10, 64)
 		if err == nil && v >= 0 {
@@ -122,15 +124,14 @@ func (w *response) WriteHeader(code int) {
 	for _, v := range h["Trailer"] {
 		forEachElement(v, func(name string) {
 			name = textproto.CanonicalMIMEHeaderKey(name)
-			switch name {
-			case "Transfer-Encoding", "Trailer", "Content-Length":
-			default:
+			if httpguts.ValidTrailerHeader(name) {
 				w.declared = append(w.declared, name)
 			}
 		})
 		w.trailers = true
 	}
-	w.switching = code == http.StatusSwitchingProtocols && h.Get("Upgrade") != ""
+	w.switching = code == http.StatusSwitchingProtocols && h.Get("Upgrade") != "" &&
+		httpguts.HeaderValuesContainsToken(h["Connection"], "Upgrade")
 	b := appendStatusLine(w.head[:0], code)
 	w.head = w.appendHeaders(b, h, false, code)
 }
@@ -228,7 +229,7 @@ func (w *response) commit(first []byte) {
 	}
 	hasTE := te != ""
 	var autoCL bool
-	if w.handlerDone && !w.trailers && !hasTE && bodyOK && w.clVals == nil && (!isHEAD || len(first) > 0) {
+	if w.handlerDone && !w.trailers && !hasTE && bodyOK && !w.clPresent && (!isHEAD || len(first) > 0) {
 		w.clen, autoCL = int64(len(first)), true
 	}
 	hasCL := w.clen != -1
@@ -422,9 +423,7 @@ func (w *response) finish() bool {
 	bw := w.c.bw
 	if w.chunking {
 		_, _ = bw.WriteString("0\r\n")
-		if w.trailers {
-			w.writeTrailers()
-		}
+		w.writeTrailers()
 		_, _ = bw.WriteString("\r\n")
 	}
 	if w.req.Method != http.MethodHead && w.clen != -1 && bodyAllowedForStatus(w.status) && w.clen != w.written {
@@ -434,6 +433,9 @@ func (w *response) finish() bool {
 }
 
 func (w *response) writeTrailers() {
+	if len(w.declared) == 0 && !w.prefixedTrailers() {
+		return
+	}
 	t := make(http.Header)
 	for k, vv := range w.hdr {
 		if name, ok := strings.CutPrefix(k, http.TrailerPrefix); ok {
@@ -456,6 +458,17 @@ func (w *response) writeTrailers() {
 	}
 	w.keys = keys[:0]
 	_, _ = w.c.bw.Write(b)
+}
+
+// prefixedTrailers reports whether the handler set a trailer with
+// http.TrailerPrefix.
+func (w *response) prefixedTrailers() bool {
+	for k := range w.hdr {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			return true
+		}
+	}
+	return false
 }
 
 var (
