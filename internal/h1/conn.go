@@ -44,13 +44,15 @@ type conn struct {
 
 	// The background read that notices a client going away while the
 	// handler waits (started by reqContext.Done, from any goroutine; wmu
-	// guards inHandler and watching).
-	wmu       sync.Mutex
-	inHandler bool
-	watching  bool
-	watchN    int
-	watchErr  error
-	watchEnd  chan struct{}
+	// guards inHandler, armed and watching).
+	wmu        sync.Mutex
+	inHandler  bool
+	armed      bool // watchTimer set for this request
+	watching   bool // the read runs
+	watchTimer *time.Timer
+	watchN     int
+	watchErr   error
+	watchEnd   chan struct{}
 }
 
 func (c *conn) serve() {
@@ -210,33 +212,61 @@ func (c *conn) serveOne(n int) bool {
 	return keep && c.ctx.Err() == nil
 }
 
-// watch starts the background read, once per request and only while the
+// watchDelay is how long a handler waits on the request context before
+// the background read starts: a proxied exchange that ends sooner (nearly
+// all of them) never pays for it, and a client that went away is still
+// noticed within this of the start of the wait.
+var watchDelay = 50 * time.Millisecond
+
+// watch arms the background read, once per request and only while the
 // handler runs, unless bytes of a next request are already buffered (a
 // pipelining client is there).
 func (c *conn) watch() {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if !c.inHandler || c.watching || c.rn > 0 || c.ctx.Err() != nil {
+	if !c.inHandler || c.armed || c.watching || c.rn > 0 || c.ctx.Err() != nil {
+		return
+	}
+	c.armed = true
+	if c.watchTimer == nil {
+		c.watchTimer = time.AfterFunc(watchDelay, c.startWatch)
+		return
+	}
+	c.watchTimer.Reset(watchDelay)
+}
+
+// startWatch runs on the timer's goroutine and reads there: a read that
+// fails (not by the deadline leaveHandler sets) means the client is gone.
+// A late timer of an earlier request finds the handler gone or not armed,
+// or starts the read early for the current one: both harmless.
+func (c *conn) startWatch() {
+	c.wmu.Lock()
+	if !c.inHandler || !c.armed || c.watching {
+		c.wmu.Unlock()
 		return
 	}
 	c.watching = true
+	// Under the lock, so that leaveHandler's deadline comes after it.
 	_ = c.rw.SetReadDeadline(time.Time{})
-	go func() {
-		n, err := c.rw.Read(c.rbuf)
-		c.watchN, c.watchErr = n, err
-		if n == 0 && err != nil && !isTimeout(err) {
-			c.stop() // the client is gone: cancel what the handler waits for
-		}
-		c.watchEnd <- struct{}{}
-	}()
+	c.wmu.Unlock()
+	n, err := c.rw.Read(c.rbuf)
+	c.watchN, c.watchErr = n, err
+	if n == 0 && err != nil && !isTimeout(err) {
+		c.stop() // the client is gone: cancel what the handler waits for
+	}
+	c.watchEnd <- struct{}{}
 }
 
-// leaveHandler ends the request's watch: it stops the background read and
-// reports whether the connection is still usable; bytes it read start the
-// next request.
+// leaveHandler ends the request's watch: it disarms the timer or stops the
+// background read, and reports whether the connection is still usable;
+// bytes the read got start the next request.
 func (c *conn) leaveHandler() bool {
 	c.wmu.Lock()
 	c.inHandler = false
+	if c.armed && !c.watching {
+		c.watchTimer.Stop()
+	}
+	c.armed = false
 	watching := c.watching
 	c.watching = false
 	c.wmu.Unlock()
