@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corsgate/corsgate/internal/metrics"
 	"github.com/corsgate/corsgate/internal/policy"
 )
 
@@ -59,7 +60,8 @@ func TestFastFrontEndMatchesNetHTTP(t *testing.T) {
 		AllowCredentials: true,
 		MaxAge:           600,
 	})
-	fast := startGateway(t, simpleSnapshot(b.irBackend(), cors), Options{})
+	m := metrics.New()
+	fast := startGateway(t, simpleSnapshot(b.irBackend(), cors), Options{Metrics: m})
 	slow := startGateway(t, simpleSnapshot(b.irBackend(), cors), Options{DisableFastHTTP1: true})
 	if fast.listeners[1].fast == nil || slow.listeners[1].fast != nil {
 		t.Fatal("front ends not as configured")
@@ -71,6 +73,7 @@ func TestFastFrontEndMatchesNetHTTP(t *testing.T) {
 		handedOff                bool
 	}
 	origin := map[string]string{"Origin": "https://app.example"}
+	handOffs := 0
 	for _, tt := range []req{
 		{name: "preflight", method: "OPTIONS", path: "/a", hdr: map[string]string{
 			"Origin": "https://app.example", "Access-Control-Request-Method": "PUT",
@@ -114,6 +117,9 @@ func TestFastFrontEndMatchesNetHTTP(t *testing.T) {
 				c.CloseIdleConnections()
 				if i == 0 {
 					served, handed := g.listeners[1].stats()
+					if tt.handedOff {
+						handOffs++
+					}
 					if tt.handedOff && handed == handed0 {
 						t.Errorf("fast front end kept a request it must hand to net/http")
 					}
@@ -126,6 +132,9 @@ func TestFastFrontEndMatchesNetHTTP(t *testing.T) {
 				t.Fatalf("fast front end and net/http differ:\nfast    %+v\nnet/http %+v", got[0], got[1])
 			}
 		})
+	}
+	if got := sampleValue(t, m, metrics.HTTP1HandOffsTotal, map[string]string{"listener": metrics.ListenerLabel(1)}); got != float64(handOffs) {
+		t.Errorf("%s = %v, want %d", metrics.HTTP1HandOffsTotal, got, handOffs)
 	}
 }
 

@@ -138,6 +138,9 @@ func (g *Gateway) newListener(port int, address string, ln net.Listener) *listen
 		MaxHeadBytes:      min(g.opts.MaxHeaderBytes, fastMaxHeadBytes),
 		ErrorLog:          errLog,
 	}
+	if c := g.metrics.HandOffs(metrics.ListenerLabel(port)); c != nil {
+		l.fast.OnHandOff = c.Inc
+	}
 	return l
 }
 

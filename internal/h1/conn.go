@@ -104,6 +104,9 @@ func (c *conn) serve() {
 		if !ok {
 			if pending >= 0 {
 				handedOff = true
+				if s.OnHandOff != nil {
+					s.OnHandOff()
+				}
 				s.forget(c)
 				s.handOff(c.rw, c.rbuf[:c.rn])
 			}

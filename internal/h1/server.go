@@ -52,6 +52,10 @@ type Server struct {
 	MaxHeadBytes int
 	// ErrorLog receives handler panics and misuse, as http.Server's.
 	ErrorLog *log.Logger
+	// OnHandOff, if set, is called when a plain connection is handed to
+	// Fallback because of a request outside the fast path's subset (not
+	// for TLS connections, which never start here).
+	OnHandOff func()
 
 	mu         sync.Mutex
 	conns      map[*conn]struct{}

@@ -34,6 +34,7 @@ const (
 	ConfigLastReloadTimestamp  = "corsgate_config_last_reload_timestamp_seconds"
 	ConfigLastReloadErrors     = "corsgate_config_last_reload_errors"
 	OpenConnections            = "corsgate_open_connections"
+	HTTP1HandOffsTotal         = "corsgate_http1_handoffs_total"
 )
 
 // Label names.
@@ -76,6 +77,7 @@ func Families() []Family {
 		{ConfigLastReloadTimestamp, "gauge", []string{LabelResult}},
 		{ConfigLastReloadErrors, "gauge", nil},
 		{OpenConnections, "gauge", []string{LabelListener}},
+		{HTTP1HandOffsTotal, "counter", []string{LabelListener}},
 	}
 }
 
@@ -96,6 +98,7 @@ type Metrics struct {
 	lastTime   *prometheus.GaugeVec
 	lastErrors prometheus.Gauge
 	conns      *prometheus.GaugeVec
+	handOffs   *prometheus.CounterVec
 
 	mu     sync.Mutex
 	routes map[routeKey]*RouteRequests
@@ -146,11 +149,15 @@ func New() *Metrics {
 			Name: OpenConnections,
 			Help: "Client connections currently open, by listener port.",
 		}, []string{LabelListener}),
+		handOffs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: HTTP1HandOffsTotal,
+			Help: "Plain-HTTP client connections the lean HTTP/1.1 front end handed to net/http's server because a request was outside its subset (a body, HTTP/1.0, an upgrade, a malformed or oversized head), by listener port.",
+		}, []string{LabelListener}),
 		routes: make(map[routeKey]*RouteRequests),
 		ups:    make(map[string]*Upstream),
 	}
 	m.reg.MustRegister(m.requests, m.upstream, m.backoffs, m.reloads, m.generation,
-		m.lastOK, m.lastTime, m.lastErrors, m.conns,
+		m.lastOK, m.lastTime, m.lastErrors, m.conns, m.handOffs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -200,6 +207,24 @@ func (m *Metrics) Connections(listener string) *Gauge {
 		return nil
 	}
 	return &Gauge{g: m.conns.WithLabelValues(listener)}
+}
+
+// HandOffs returns the hand-off counter of a listener.
+func (m *Metrics) HandOffs(listener string) *Counter {
+	if m == nil {
+		return nil
+	}
+	return &Counter{c: m.handOffs.WithLabelValues(listener)}
+}
+
+// Counter is a resolved counter; nil does nothing.
+type Counter struct{ c prometheus.Counter }
+
+// Inc adds one.
+func (c *Counter) Inc() {
+	if c != nil {
+		c.c.Inc()
+	}
 }
 
 // Gauge is a resolved gauge; nil does nothing.

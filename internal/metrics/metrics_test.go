@@ -18,6 +18,7 @@ func touchAll(m *Metrics) {
 	u.Backoff()
 	m.ConfigLoaded(true, 1, 0, time.Now())
 	m.Connections("8080").Inc()
+	m.HandOffs("8080").Inc()
 }
 
 func gather(t *testing.T, m *Metrics) map[string]*dto.MetricFamily {
