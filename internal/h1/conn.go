@@ -31,7 +31,10 @@ type conn struct {
 
 	rbuf []byte // read buffer; rbuf[:rn] holds unconsumed bytes
 	rn   int
-	bw   *bufio.Writer
+
+	dlKind int       // what the read deadline was set for (deadline*)
+	dlSet  time.Time // when
+	bw     *bufio.Writer
 
 	req  http.Request
 	tmpl http.Request // the zero request with the connection's context
@@ -126,18 +129,21 @@ func (c *conn) serve() {
 // connection off, or -1 to close it (timeout, client gone, shutdown).
 func (c *conn) readHead(first bool) (ok bool, n int) {
 	s := c.srv
-	if c.rn == 0 {
+	switch {
+	case first:
+		c.setDeadline(time.Now(), s.ReadHeaderTimeout, deadlineHeader)
+	case c.rn == 0:
 		c.state.Store(stateIdle)
 		if s.inShutdown.Load() {
 			return false, -1
 		}
 		d := s.IdleTimeout
-		if first || d <= 0 {
+		if d <= 0 {
 			d = s.ReadHeaderTimeout
 		}
-		c.setReadDeadline(d)
-	} else {
-		c.setReadDeadline(s.ReadHeaderTimeout)
+		c.idleDeadline(time.Now(), d)
+	default: // a pipelined head has started
+		c.setDeadline(time.Now(), s.ReadHeaderTimeout, deadlineHeader)
 	}
 	started := c.rn > 0
 	for {
@@ -155,14 +161,16 @@ func (c *conn) readHead(first bool) (ok bool, n int) {
 			if c.rn == len(c.rbuf) {
 				return false, c.rn // head longer than we serve
 			}
+			if c.dlKind != deadlineHeader {
+				// The head started and is not complete: from now on the
+				// header timeout applies, as net/http's from its first byte.
+				c.setDeadline(time.Now(), s.ReadHeaderTimeout, deadlineHeader)
+			}
 		}
 		m, err := c.rw.Read(c.rbuf[c.rn:])
 		if m > 0 && !started {
 			started = true
 			c.state.Store(stateActive)
-			if !first {
-				c.setReadDeadline(s.ReadHeaderTimeout)
-			}
 		}
 		c.rn += m
 		if err != nil {
@@ -174,12 +182,32 @@ func (c *conn) readHead(first bool) (ok bool, n int) {
 	}
 }
 
-func (c *conn) setReadDeadline(d time.Duration) {
+// What the connection's read deadline was last set for.
+const (
+	deadlineNone   = iota // unknown: set by the watch, or never
+	deadlineHeader        // a request head is being read
+	deadlineIdle          // waiting for the next request
+)
+
+// setDeadline sets the read deadline d after now (none for d ≤ 0).
+func (c *conn) setDeadline(now time.Time, d time.Duration, kind int) {
 	if d > 0 {
-		_ = c.rw.SetReadDeadline(time.Now().Add(d))
+		_ = c.rw.SetReadDeadline(now.Add(d))
 	} else {
 		_ = c.rw.SetReadDeadline(time.Time{})
 	}
+	c.dlKind, c.dlSet = kind, now
+}
+
+// idleDeadline sets the keep-alive wait's deadline, unless an idle
+// deadline set less than d/64 ago is still in place: a busy connection
+// then keeps one deadline for many requests instead of moving the timer on
+// every one, and its idle timeout is at most 1/64 shorter.
+func (c *conn) idleDeadline(now time.Time, d time.Duration) {
+	if c.dlKind == deadlineIdle && d > 0 && now.Sub(c.dlSet) < d/64 {
+		return
+	}
+	c.setDeadline(now, d, deadlineIdle)
 }
 
 func isTimeout(err error) bool {
@@ -277,6 +305,7 @@ func (c *conn) leaveHandler() bool {
 		return true
 	}
 	_ = c.rw.SetReadDeadline(aLongTimeAgo)
+	c.dlKind = deadlineNone
 	<-c.watchEnd
 	c.rn = c.watchN
 	err := c.watchErr

@@ -184,6 +184,16 @@ func appendField(b []byte, k string, vv []string) []byte {
 // appendValue appends v trimmed, with CR and LF as spaces.
 func appendValue(b []byte, v string) []byte {
 	v = textproto.TrimString(v)
+	clean := true
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '\r' || c == '\n' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return append(b, v...)
+	}
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		if c == '\r' || c == '\n' {
