@@ -53,7 +53,8 @@ type response struct {
 	written    int64
 	closeAfter bool
 
-	keys    []string
+	keys    []string // scratch for the trailers
+	fields  []field  // scratch for the header
 	dateSec int64
 	date    []byte
 }
@@ -66,7 +67,7 @@ func (w *response) reset(r *http.Request) {
 	w.head = w.head[:0]
 	w.clen = -1
 	w.clVals, w.teVals, w.connVals = nil, nil, nil
-	w.haveType, w.hasCE, w.hasDate, w.trailers, w.switching = false, false, false, false, false
+	w.haveType, w.hasCE, w.hasDate, w.trailers, w.switching, w.clPresent = false, false, false, false, false, false
 	w.declared = w.declared[:0]
 	w.body = w.body[:0]
 	w.chunking = false
@@ -95,7 +96,7 @@ func (w *response) WriteHeader(code int) {
 	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
 		// Informational responses (103 Early Hints) go out at once.
 		b := appendStatusLine(w.head[:0], code)
-		b = w.appendHeaders(b, w.hdr, true, code)
+		b = w.appendInformational(b)
 		b = append(b, "\r\n"...)
 		_, _ = w.c.bw.Write(b)
 		_ = w.c.bw.Flush()
@@ -103,68 +104,102 @@ func (w *response) WriteHeader(code int) {
 	}
 	w.wroteHeader = true
 	w.status = code
-	h := w.hdr
-	_, w.clPresent = h["Content-Length"]
-	if vv := h["Content-Length"]; len(vv) > 0 && vv[0] != "" {
-		v, err := strconv.ParseInt(vv[0], 10, 64)
-		if err == nil && v >= 0 {
-			w.clen, w.clVals = v, vv
-		} else {
-			w.c.srv.logf("http: invalid Content-Length of %q", vv[0])
-			delete(h, "Content-Length")
-		}
-	}
-	if vv := h["Transfer-Encoding"]; len(vv) > 0 {
-		w.teVals = vv
-	}
-	w.connVals = h["Connection"]
-	_, w.haveType = h["Content-Type"]
-	w.hasCE = h.Get("Content-Encoding") != ""
-	_, w.hasDate = h["Date"]
-	for _, v := range h["Trailer"] {
-		forEachElement(v, func(name string) {
-			name = textproto.CanonicalMIMEHeaderKey(name)
-			if httpguts.ValidTrailerHeader(name) {
-				w.declared = append(w.declared, name)
-			}
-		})
-		w.trailers = true
-	}
-	w.switching = code == http.StatusSwitchingProtocols && h.Get("Upgrade") != "" &&
-		httpguts.HeaderValuesContainsToken(h["Connection"], "Upgrade")
-	b := appendStatusLine(w.head[:0], code)
-	w.head = w.appendHeaders(b, h, false, code)
+	w.head = w.snapshot(appendStatusLine(w.head[:0], code), code)
 }
 
-// appendHeaders writes h sorted by name, as http.Header.Write does (names
-// that are not tokens dropped, CR and LF in values turned into spaces),
-// without the headers the framing decides on.
-func (w *response) appendHeaders(b []byte, h http.Header, informational bool, code int) []byte {
-	keys := w.keys[:0]
-	for k := range h {
+// snapshot takes what the framing needs from the handler's header and
+// appends the rest sorted by name, as http.Header.Write does (names that
+// are not tokens dropped, CR and LF in values turned into spaces), in one
+// pass over the map.
+func (w *response) snapshot(b []byte, code int) []byte {
+	h := w.hdr
+	fields := w.fields[:0]
+	upgrade := false
+	for k, vv := range h {
 		switch k {
-		case "Content-Length", "Transfer-Encoding":
+		case "Content-Length":
+			w.clPresent = true
+			if len(vv) > 0 && vv[0] != "" {
+				v, err := strconv.ParseInt(vv[0], 10, 64)
+				if err == nil && v >= 0 {
+					w.clen, w.clVals = v, vv
+				} else {
+					w.c.srv.logf("http: invalid Content-Length of %q", vv[0])
+					delete(h, k)
+				}
+			}
+			continue
+		case "Transfer-Encoding":
+			if len(vv) > 0 {
+				w.teVals = vv
+			}
 			continue
 		case "Connection":
-			if !informational {
-				continue
-			}
+			w.connVals = vv
+			continue
 		case "Content-Type":
+			w.haveType = true
 			if code == http.StatusNotModified {
 				continue
 			}
+		case "Content-Encoding":
+			w.hasCE = len(vv) > 0 && vv[0] != ""
+		case "Date":
+			w.hasDate = true
+		case "Upgrade":
+			upgrade = len(vv) > 0 && vv[0] != ""
+		case "Trailer":
+			w.trailers = true
+			for _, v := range vv {
+				forEachElement(v, func(name string) {
+					name = textproto.CanonicalMIMEHeaderKey(name)
+					if httpguts.ValidTrailerHeader(name) {
+						w.declared = append(w.declared, name)
+					}
+				})
+			}
 		}
 		if strings.HasPrefix(k, http.TrailerPrefix) {
-			w.trailers = w.trailers || !informational
+			w.trailers = true
 			continue
 		}
-		keys = append(keys, k)
+		fields = append(fields, field{k, vv})
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		b = appendField(b, k, h[k])
+	w.switching = code == http.StatusSwitchingProtocols && upgrade &&
+		httpguts.HeaderValuesContainsToken(w.connVals, "Upgrade")
+	b = appendSorted(b, fields)
+	clear(fields) // drop the references until the next response
+	w.fields = fields[:0]
+	return b
+}
+
+// field is one header of the response being serialised.
+type field struct {
+	k  string
+	vv []string
+}
+
+func appendSorted(b []byte, fields []field) []byte {
+	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.k, b.k) })
+	for _, f := range fields {
+		b = appendField(b, f.k, f.vv)
 	}
-	w.keys = keys[:0]
+	return b
+}
+
+// appendInformational appends the header of a 1xx response: everything
+// but Content-Length, Transfer-Encoding and trailers.
+func (w *response) appendInformational(b []byte) []byte {
+	fields := w.fields[:0]
+	for k, vv := range w.hdr {
+		if k == "Content-Length" || k == "Transfer-Encoding" || strings.HasPrefix(k, http.TrailerPrefix) {
+			continue
+		}
+		fields = append(fields, field{k, vv})
+	}
+	b = appendSorted(b, fields)
+	clear(fields)
+	w.fields = fields[:0]
 	return b
 }
 
