@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/corsgate/corsgate/internal/ir"
+	"github.com/corsgate/corsgate/internal/testutil"
 )
 
 // blockingBackend answers "NAME" once release is closed; started receives
@@ -54,18 +55,6 @@ func getAsync(c *http.Client, url string) <-chan result {
 	return ch
 }
 
-func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(5 * time.Second):
-		t.Fatalf("timed out waiting for %s", what)
-	}
-	var zero T
-	return zero
-}
-
 func TestApplySwapsSnapshotInFlightFinishesOnOld(t *testing.T) {
 	oldB, started, release := blockingBackend(t, "old")
 	newB := newTestBackend(t, "new", nil)
@@ -75,7 +64,7 @@ func TestApplySwapsSnapshotInFlightFinishesOnOld(t *testing.T) {
 	url := baseURL(t, g, 1) + "/"
 
 	inflight := getAsync(c, url)
-	waitFor(t, started, "the slow request to reach the old backend")
+	testutil.Recv(t, started, "the slow request to reach the old backend")
 
 	second := simpleSnapshot(newB.irBackend(), nil)
 	second.Generation = 2
@@ -89,7 +78,7 @@ func TestApplySwapsSnapshotInFlightFinishesOnOld(t *testing.T) {
 		t.Errorf("after Apply: %d %q, want 200 \"new\"", res.status, res.body)
 	}
 	close(release)
-	if res := waitFor(t, inflight, "the in-flight request"); res.status != 200 || res.body != "old" {
+	if res := testutil.Recv(t, inflight, "the in-flight request"); res.status != 200 || res.body != "old" {
 		t.Errorf("in-flight request: %d %q, want 200 \"old\" (the snapshot it started on)", res.status, res.body)
 	}
 	if oldB.hits.Load() != 1 || newB.hits.Load() != 1 {
@@ -171,7 +160,7 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 	}
 	addr := g.Addr(1)
 	inflight := getAsync(newClient(t), "http://"+addr+"/")
-	waitFor(t, started, "the request to reach the backend")
+	testutil.Recv(t, started, "the request to reach the backend")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -185,10 +174,10 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 	close(release)
-	if res := waitFor(t, inflight, "the in-flight request"); res.status != 200 || res.body != "b" {
+	if res := testutil.Recv(t, inflight, "the in-flight request"); res.status != 200 || res.body != "b" {
 		t.Errorf("in-flight request: %d %q, want 200 \"b\"", res.status, res.body)
 	}
-	if err := waitFor(t, done, "Shutdown"); err != nil {
+	if err := testutil.Recv(t, done, "Shutdown"); err != nil {
 		t.Errorf("Shutdown: %v", err)
 	}
 	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
@@ -205,12 +194,12 @@ func TestRemovedListenerDrainsInFlight(t *testing.T) {
 	route := func() *ir.Route { return newRoute("r", prefixMatch("/"), weighted(b.irBackend(), 1)) }
 	g := startGateway(t, newSnapshot(1, httpListener(1, vhost("", route()))), Options{})
 	inflight := getAsync(newClient(t), baseURL(t, g, 1)+"/")
-	waitFor(t, started, "the request to reach the backend")
+	testutil.Recv(t, started, "the request to reach the backend")
 	if err := g.Apply(newSnapshot(2, httpListener(2, vhost("", route())))); err != nil {
 		t.Fatal(err)
 	}
 	close(release)
-	if res := waitFor(t, inflight, "the in-flight request"); res.status != 200 || res.body != "b" {
+	if res := testutil.Recv(t, inflight, "the in-flight request"); res.status != 200 || res.body != "b" {
 		t.Errorf("request on the removed listener: %d %q, want 200 \"b\"", res.status, res.body)
 	}
 }
@@ -319,7 +308,7 @@ func TestShutdownDeadlineClosesConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	inflight := getAsync(newClient(t), "http://"+g.Addr(1)+"/")
-	waitFor(t, started, "the request to reach the backend")
+	testutil.Recv(t, started, "the request to reach the backend")
 	if err := g.Apply(newSnapshot(2, httpListener(2, vhost("", route())))); err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +317,7 @@ func TestShutdownDeadlineClosesConnections(t *testing.T) {
 	if err := g.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Shutdown = %v, want the context deadline", err)
 	}
-	if res := waitFor(t, inflight, "the cut-off request"); res.status != -1 {
+	if res := testutil.Recv(t, inflight, "the cut-off request"); res.status != -1 {
 		t.Errorf("request survived Shutdown's deadline: %d %q", res.status, res.body)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"io"
 	"net/http"
-	"net/http/httptrace"
-	"net/textproto"
 	"reflect"
 	"strconv"
 	"strings"
@@ -22,27 +20,7 @@ import (
 // hop-by-hop headers, X-Forwarded-*, request bodies, 1xx responses,
 // trailers, CORS headers.
 func TestDirectPathMatchesReverseProxy(t *testing.T) {
-	b := newTestBackend(t, "b", func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/hints":
-			w.Header().Set("Link", "</app.css>; rel=preload")
-			w.WriteHeader(http.StatusEarlyHints)
-			w.Header().Del("Link")
-			w.Header().Set("X-Final", "1")
-			_, _ = io.WriteString(w, "after hints")
-		case "/trailer":
-			w.Header().Set("Trailer", "X-Sum")
-			_, _ = io.WriteString(w, "body")
-			w.Header().Set("X-Sum", "42")
-		case "/echo":
-			body, _ := io.ReadAll(r.Body)
-			w.Header().Set("Access-Control-Allow-Origin", "https://upstream.example") // replaced by the gateway
-			w.Header().Set("Keep-Alive", "timeout=5")                                 // hop-by-hop: dropped
-			w.Header().Add("X-Multi", "a")
-			w.Header().Add("X-Multi", "b")
-			_, _ = io.WriteString(w, r.Method+" "+string(body))
-		}
-	})
+	b := newTestBackend(t, "b", exchangeBackend)
 	cors := compileCORS(t, policy.Spec{AllowOrigins: []string{"https://app.example"}, ExposeHeaders: []string{"X-Multi"}})
 	g := startGateway(t, simpleSnapshot(b.irBackend(), cors), Options{})
 	c := newClient(t)
@@ -93,6 +71,46 @@ func TestDirectPathMatchesReverseProxy(t *testing.T) {
 	}
 }
 
+// exchangeBackend answers the exchanges the path-comparing tests send:
+// 103 Early Hints, trailers, a long body, an event stream, 204, 304, and
+// by default an echo of the method and body with headers the gateway must
+// replace (Access-Control-*) or drop (hop-by-hop).
+func exchangeBackend(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/hints":
+		w.Header().Set("Link", "</app.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		w.Header().Set("X-Final", "1")
+		_, _ = io.WriteString(w, "after hints")
+	case "/trailer":
+		w.Header().Set("Trailer", "X-Sum")
+		_, _ = io.WriteString(w, "body")
+		w.Header().Set("X-Sum", "42")
+	case "/big":
+		_, _ = io.WriteString(w, strings.Repeat("0123456789", 1000))
+	case "/stream":
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := range 3 {
+			_, _ = io.WriteString(w, "data: "+strconv.Itoa(i)+"\n\n")
+			w.(http.Flusher).Flush()
+		}
+	case "/nocontent":
+		w.WriteHeader(http.StatusNoContent)
+	case "/notmodified":
+		w.Header().Set("ETag", `"x"`)
+		w.WriteHeader(http.StatusNotModified)
+	default:
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Access-Control-Allow-Origin", "https://upstream.example") // replaced by the gateway
+		w.Header().Set("Keep-Alive", "timeout=5")                                 // hop-by-hop: dropped
+		w.Header().Set("X-Request-Path", r.URL.Path)
+		w.Header().Add("X-Multi", "a")
+		w.Header().Add("X-Multi", "b")
+		_, _ = io.WriteString(w, r.Method+" "+string(body))
+	}
+}
+
 // exchangeSeen is what the client and the backend saw of one exchange.
 type exchangeSeen struct {
 	status        int
@@ -105,39 +123,13 @@ type exchangeSeen struct {
 
 func send(t *testing.T, c *http.Client, method, url, body string) exchangeSeen {
 	t.Helper()
-	var seen exchangeSeen
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Origin", "https://app.example")
-	req.Header.Set("Connection", "X-Hop")
-	req.Header.Set("X-Hop", "1")
-	req.Header.Set("X-Forwarded-For", "203.0.113.9")
-	req.Header.Set("Forwarded", "for=203.0.113.9")
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
-		Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
-			seen.informational = strconv.Itoa(code) + " " + h.Get("Link")
-			return nil
-		},
-	}))
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen.status, seen.body, seen.trailer = res.StatusCode, string(b), res.Trailer
-	seen.header = res.Header.Clone()
-	seen.header.Del("Date")
-	return seen
+	return sendWith(t, c, method, url, body, map[string]string{
+		"Origin":          "https://app.example",
+		"Connection":      "X-Hop",
+		"X-Hop":           "1",
+		"X-Forwarded-For": "203.0.113.9",
+		"Forwarded":       "for=203.0.113.9",
+	})
 }
 
 // TestDirectPathStreams checks that a server-sent event stream is flushed

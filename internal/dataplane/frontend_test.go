@@ -21,37 +21,7 @@ import (
 // that the fast path really served the simple requests and handed the
 // others (a body, a hop-by-hop Connection token, HTTP/1.0) to net/http.
 func TestFastFrontEndMatchesNetHTTP(t *testing.T) {
-	b := newTestBackend(t, "b", func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/hints":
-			w.Header().Set("Link", "</app.css>; rel=preload")
-			w.WriteHeader(http.StatusEarlyHints)
-			w.Header().Del("Link")
-			_, _ = io.WriteString(w, "after hints")
-		case "/trailer":
-			w.Header().Set("Trailer", "X-Sum")
-			_, _ = io.WriteString(w, "body")
-			w.Header().Set("X-Sum", "42")
-		case "/big":
-			_, _ = io.WriteString(w, strings.Repeat("0123456789", 1000))
-		case "/stream":
-			w.Header().Set("Content-Type", "text/event-stream")
-			for i := range 3 {
-				_, _ = io.WriteString(w, "data: "+strconv.Itoa(i)+"\n\n")
-				w.(http.Flusher).Flush()
-			}
-		case "/nocontent":
-			w.WriteHeader(http.StatusNoContent)
-		case "/notmodified":
-			w.Header().Set("ETag", `"x"`)
-			w.WriteHeader(http.StatusNotModified)
-		default:
-			body, _ := io.ReadAll(r.Body)
-			w.Header().Add("X-Multi", "a")
-			w.Header().Add("X-Multi", "b")
-			_, _ = io.WriteString(w, r.Method+" "+r.URL.RequestURI()+" "+string(body))
-		}
-	})
+	b := newTestBackend(t, "b", exchangeBackend)
 	cors := compileCORS(t, policy.Spec{
 		AllowOrigins:     []string{"https://app.example"},
 		AllowMethods:     []string{"GET", "PUT"},

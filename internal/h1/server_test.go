@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/corsgate/corsgate/internal/testutil"
 )
 
 var big = strings.Repeat("0123456789abcdef", 200) // 3200 bytes, > bufferBeforeChunking
@@ -434,12 +436,12 @@ func TestRequestsMatchNetHTTP(t *testing.T) {
 			if o.Err != "" || !strings.HasPrefix(o.Final.Status, "200") {
 				t.Errorf("%q: server %d answered %v", raw, i, o)
 			}
-			infos[i] = recv(t, []chan reqInfo{stdCh, ourCh}[i], "handler")
+			infos[i] = testutil.Recv(t, []chan reqInfo{stdCh, ourCh}[i], "handler")
 			if o.Next == nil && !strings.Contains(raw, "lose") || o.Next != nil && o.Next.Err != "" {
 				t.Errorf("%q: server %d did not answer the request sent again: %v", raw, i, o)
 			}
 			if o.Next != nil { // the request was sent again on the connection
-				next := recv(t, []chan reqInfo{stdCh, ourCh}[i], "handler")
+				next := testutil.Recv(t, []chan reqInfo{stdCh, ourCh}[i], "handler")
 				next.Pattern = infos[i].Pattern
 				if !reflect.DeepEqual(next, infos[i]) {
 					t.Errorf("%q: server %d, second request on the connection differs:\n%+v\n%+v", raw, i, infos[i], next)
@@ -719,41 +721,41 @@ func TestClientGone(t *testing.T) {
 	}{
 		{"Done returns when the client closes", func(t *testing.T, h *waitHandler, c net.Conn, br *bufio.Reader) {
 			write(t, c, wait)
-			recv(t, h.started, "handler start")
+			testutil.Recv(t, h.started, "handler start")
 			_ = c.Close()
-			if err := recv(t, h.errs, "handler to notice the client is gone"); !errors.Is(err, context.Canceled) {
+			if err := testutil.Recv(t, h.errs, "handler to notice the client is gone"); !errors.Is(err, context.Canceled) {
 				t.Errorf("r.Context().Err() = %v; want context.Canceled", err)
 			}
 		}},
 		{"handler not calling Done is unaffected", func(t *testing.T, h *waitHandler, c net.Conn, br *bufio.Reader) {
 			write(t, c, block)
-			recv(t, h.started, "handler start")
+			testutil.Recv(t, h.started, "handler start")
 			select {
 			case err := <-h.errs:
 				t.Fatalf("handler returned early: %v", err)
 			case <-time.After(20 * time.Millisecond):
 			}
 			close(h.release)
-			recv(t, h.errs, "handler to return")
+			testutil.Recv(t, h.errs, "handler to return")
 			expectResponse(t, br, "GET", "blocked")
 		}},
 		{"keep-alive after Done, next request after the response", func(t *testing.T, h *waitHandler, c net.Conn, br *bufio.Reader) {
 			write(t, c, wait)
-			recv(t, h.started, "handler start")
+			testutil.Recv(t, h.started, "handler start")
 			close(h.release)
 			expectResponse(t, br, "GET", "waited")
-			if err := recv(t, h.errs, "handler"); err != nil {
+			if err := testutil.Recv(t, h.errs, "handler"); err != nil {
 				t.Errorf("r.Context().Err() = %v; want nil", err)
 			}
 			write(t, c, next)
 			expectResponse(t, br, "GET", `GET /next "" <nil>`)
 			write(t, c, wait)
-			recv(t, h.started, "handler start")
+			testutil.Recv(t, h.started, "handler start")
 			expectResponse(t, br, "GET", "waited")
 		}},
 		{"next request arrives while the handler waits", func(t *testing.T, h *waitHandler, c net.Conn, br *bufio.Reader) {
 			write(t, c, wait)
-			recv(t, h.started, "handler start")
+			testutil.Recv(t, h.started, "handler start")
 			write(t, c, next)
 			time.Sleep(20 * time.Millisecond) // let the background read take it
 			close(h.release)
@@ -762,7 +764,7 @@ func TestClientGone(t *testing.T) {
 		}},
 		{"part of the next head arrives while the handler waits", func(t *testing.T, h *waitHandler, c net.Conn, br *bufio.Reader) {
 			write(t, c, wait)
-			recv(t, h.started, "handler start")
+			testutil.Recv(t, h.started, "handler start")
 			write(t, c, next[:10])
 			time.Sleep(20 * time.Millisecond) // let the background read take it
 			close(h.release)
@@ -772,7 +774,7 @@ func TestClientGone(t *testing.T) {
 		}},
 		{"POST arrives while the handler waits", func(t *testing.T, h *waitHandler, c net.Conn, br *bufio.Reader) {
 			write(t, c, wait)
-			recv(t, h.started, "handler start")
+			testutil.Recv(t, h.started, "handler start")
 			write(t, c, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc")
 			time.Sleep(20 * time.Millisecond)
 			close(h.release)
@@ -781,7 +783,7 @@ func TestClientGone(t *testing.T) {
 		}},
 		{"pipelined behind a waiting handler", func(t *testing.T, h *waitHandler, c net.Conn, br *bufio.Reader) {
 			write(t, c, wait+next)
-			recv(t, h.started, "handler start")
+			testutil.Recv(t, h.started, "handler start")
 			close(h.release)
 			expectResponse(t, br, "GET", "waited")
 			expectResponse(t, br, "GET", `GET /next "" <nil>`)
@@ -947,8 +949,8 @@ func TestShutdown(t *testing.T) {
 	write(t, busy, "GET /block HTTP/1.1\r\nHost: a\r\n\r\n")
 	busyFB, busyFBBR := dial(t, ts.addr)
 	write(t, busyFB, "POST /block HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx")
-	recv(t, h.started, "handler start")
-	recv(t, h.started, "handler start")
+	testutil.Recv(t, h.started, "handler start")
+	testutil.Recv(t, h.started, "handler start")
 
 	shut := make(chan error, 1)
 	go func() { shut <- ts.h1.Shutdown(context.Background()) }()
@@ -989,7 +991,7 @@ func TestShutdown(t *testing.T) {
 			t.Errorf("in-flight %s connection afterwards: %s", name, end)
 		}
 	}
-	if err := recv(t, shut, "Shutdown"); err != nil {
+	if err := testutil.Recv(t, shut, "Shutdown"); err != nil {
 		t.Errorf("Shutdown: %v", err)
 	}
 	select {
@@ -1017,7 +1019,7 @@ func TestShutdownContextExpires(t *testing.T) {
 			} else {
 				write(t, c, "POST /block HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx")
 			}
-			recv(t, h.started, "handler start")
+			testutil.Recv(t, h.started, "handler start")
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()
 			if err := ts.h1.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
