@@ -2,7 +2,6 @@ package h1
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -14,30 +13,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/corsgate/corsgate/internal/testutil"
 )
 
 // This file holds the helpers of server_test.go: real servers on
 // 127.0.0.1 (net/http's and ours), a raw client that reads responses with
 // http.ReadResponse, and the ConnState accounting every h1 server in the
 // tests is checked against when it is torn down.
-
-// lockedBuf is a log sink safe for concurrent use.
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // connTracker records Server.ConnState per connection.
 type connTracker struct {
@@ -123,7 +106,7 @@ type testServer struct {
 	ln    net.Listener
 	h1    *Server      // set for ours
 	std   *http.Server // set for net/http's
-	log   *lockedBuf
+	log   *testutil.SyncBuffer
 	conns *connTracker // ours only
 
 	done     chan struct{}
@@ -143,7 +126,7 @@ func listen(t *testing.T) net.Listener {
 func startStd(t *testing.T, h http.Handler, cfg func(*http.Server)) *testServer {
 	t.Helper()
 	ln := listen(t)
-	ts := &testServer{addr: ln.Addr().String(), ln: ln, log: &lockedBuf{}, done: make(chan struct{})}
+	ts := &testServer{addr: ln.Addr().String(), ln: ln, log: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	ts.std = &http.Server{Handler: h, ErrorLog: log.New(ts.log, "", 0)}
 	if cfg != nil {
 		cfg(ts.std)
@@ -164,7 +147,7 @@ func startStd(t *testing.T, h http.Handler, cfg func(*http.Server)) *testServer 
 func startH1(t *testing.T, h http.Handler, cfg func(*Server)) *testServer {
 	t.Helper()
 	ln := listen(t)
-	ts := &testServer{addr: ln.Addr().String(), ln: ln, log: &lockedBuf{}, conns: newConnTracker(), done: make(chan struct{})}
+	ts := &testServer{addr: ln.Addr().String(), ln: ln, log: &testutil.SyncBuffer{}, conns: newConnTracker(), done: make(chan struct{})}
 	ts.h1 = &Server{
 		Handler:   h,
 		ErrorLog:  log.New(ts.log, "", 0),
