@@ -14,9 +14,13 @@ import (
 	"time"
 )
 
+// Connection states, for Shutdown: idle connections (waiting for a
+// request, or with only part of its head) are closed at once, new ones
+// after 5 s of silence, as net/http does.
 const (
 	stateActive int32 = iota
 	stateIdle
+	stateNew
 )
 
 // conn is one plain connection on the fast path. Its request, header
@@ -24,10 +28,12 @@ const (
 // handler must not keep them after it returns (the data plane copies what
 // it forwards).
 type conn struct {
-	srv    *Server
-	rw     net.Conn
-	remote string
-	state  atomic.Int32
+	srv     *Server
+	rw      net.Conn
+	remote  string
+	state   atomic.Int32
+	born    time.Time   // accepted at; read under Server.mu
+	closing atomic.Bool // Shutdown is closing it: no 400 for a cut head
 
 	rbuf []byte // read buffer; rbuf[:rn] holds unconsumed bytes
 	rn   int
@@ -111,7 +117,11 @@ func (c *conn) serve() {
 					s.OnHandOff()
 				}
 				s.forget(c)
-				s.handOff(c.rw, c.rbuf[:c.rn])
+				var hdrDeadline time.Time
+				if c.dlKind == deadlineHeader && s.ReadHeaderTimeout > 0 {
+					hdrDeadline = c.dlSet.Add(s.ReadHeaderTimeout)
+				}
+				s.handOff(c.rw, c.rbuf[:c.rn], hdrDeadline)
 			}
 			return
 		}
@@ -129,14 +139,16 @@ func (c *conn) serve() {
 // connection off, or -1 to close it (timeout, client gone, shutdown).
 func (c *conn) readHead(first bool) (ok bool, n int) {
 	s := c.srv
-	switch {
-	case first:
-		c.setDeadline(time.Now(), s.ReadHeaderTimeout, deadlineHeader)
-	case c.rn == 0:
+	if !first {
 		c.state.Store(stateIdle)
 		if s.inShutdown.Load() {
 			return false, -1
 		}
+	}
+	switch {
+	case first:
+		c.setDeadline(time.Now(), s.ReadHeaderTimeout, deadlineHeader)
+	case c.rn == 0:
 		d := s.IdleTimeout
 		if d <= 0 {
 			d = s.ReadHeaderTimeout
@@ -145,7 +157,6 @@ func (c *conn) readHead(first bool) (ok bool, n int) {
 	default: // a pipelined head has started
 		c.setDeadline(time.Now(), s.ReadHeaderTimeout, deadlineHeader)
 	}
-	started := c.rn > 0
 	for {
 		if c.rn > 0 {
 			c.req = c.tmpl
@@ -168,13 +179,9 @@ func (c *conn) readHead(first bool) (ok bool, n int) {
 			}
 		}
 		m, err := c.rw.Read(c.rbuf[c.rn:])
-		if m > 0 && !started {
-			started = true
-			c.state.Store(stateActive)
-		}
 		c.rn += m
 		if err != nil {
-			if c.rn > 0 && isTimeout(err) {
+			if c.rn > 0 && isTimeout(err) && !c.closing.Load() {
 				_, _ = c.rw.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request"))
 			}
 			return false, -1
@@ -250,12 +257,13 @@ func (c *conn) serveOne(n int) bool {
 var watchDelay = 50 * time.Millisecond
 
 // watch arms the background read, once per request and only while the
-// handler runs, unless bytes of a next request are already buffered (a
-// pipelining client is there).
+// handler runs. It reads after any bytes of a next request already
+// buffered (a client may pipeline a byte and leave), unless the buffer is
+// full.
 func (c *conn) watch() {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if !c.inHandler || c.armed || c.watching || c.rn > 0 || c.ctx.Err() != nil {
+	if !c.inHandler || c.armed || c.watching || c.rn == len(c.rbuf) || c.ctx.Err() != nil {
 		return
 	}
 	c.armed = true
@@ -280,7 +288,7 @@ func (c *conn) startWatch() {
 	// Under the lock, so that leaveHandler's deadline comes after it.
 	_ = c.rw.SetReadDeadline(time.Time{})
 	c.wmu.Unlock()
-	n, err := c.rw.Read(c.rbuf)
+	n, err := c.rw.Read(c.rbuf[c.rn:]) // after any pipelined bytes
 	c.watchN, c.watchErr = n, err
 	if n == 0 && err != nil && !isTimeout(err) {
 		c.stop() // the client is gone: cancel what the handler waits for
@@ -307,7 +315,7 @@ func (c *conn) leaveHandler() bool {
 	_ = c.rw.SetReadDeadline(aLongTimeAgo)
 	c.dlKind = deadlineNone
 	<-c.watchEnd
-	c.rn = c.watchN
+	c.rn += c.watchN
 	err := c.watchErr
 	c.watchN, c.watchErr = 0, nil
 	return err == nil || isTimeout(err)

@@ -41,6 +41,9 @@ type response struct {
 	clPresent bool
 	teVals    []string
 	connVals  []string
+	clBuf     [2]string // backing for the three above
+	teBuf     [2]string
+	connBuf   [2]string
 	haveType  bool
 	hasCE     bool
 	hasDate   bool
@@ -49,6 +52,8 @@ type response struct {
 	switching bool     // 101 with Upgrade
 
 	body       []byte // body held back before the commit
+	sniff      [sniffLen]byte
+	err        error // the first error writing to the connection
 	chunking   bool
 	written    int64
 	closeAfter bool
@@ -60,6 +65,19 @@ type response struct {
 }
 
 func (w *response) reset(r *http.Request) {
+	// A very large response must not stay pinned by a kept-alive
+	// connection: drop what grew past the usual sizes.
+	if cap(w.head) > maxKeptHead {
+		w.head = nil
+	}
+	if cap(w.fields) > maxKeptFields || len(w.hdr) > maxKeptFields {
+		w.fields = nil
+		w.hdr = make(http.Header)
+	}
+	if cap(w.keys) > maxKeptFields {
+		w.keys = nil
+	}
+	w.err = nil
 	clear(w.hdr)
 	w.req = r
 	w.status = 0
@@ -122,7 +140,8 @@ func (w *response) snapshot(b []byte, code int) []byte {
 			if len(vv) > 0 && vv[0] != "" {
 				v, err := strconv.ParseInt(vv[0], 10, 64)
 				if err == nil && v >= 0 {
-					w.clen, w.clVals = v, vv
+					// Copied: the handler may change its slice later.
+					w.clen, w.clVals = v, append(w.clBuf[:0], vv...)
 				} else {
 					w.c.srv.logf("http: invalid Content-Length of %q", vv[0])
 					delete(h, k)
@@ -131,11 +150,11 @@ func (w *response) snapshot(b []byte, code int) []byte {
 			continue
 		case "Transfer-Encoding":
 			if len(vv) > 0 {
-				w.teVals = vv
+				w.teVals = append(w.teBuf[:0], vv...)
 			}
 			continue
 		case "Connection":
-			w.connVals = vv
+			w.connVals = append(w.connBuf[:0], vv...)
 			continue
 		case "Content-Type":
 			w.haveType = true
@@ -395,17 +414,30 @@ func (w *response) write(p []byte, s string) (int, error) {
 		}
 		// Too much to hold back: commit with what the sniffer sees.
 		first := w.body
-		if len(first) < 512 {
-			first = appendN(first, p, s, 512-len(first))
+		if len(first) < sniffLen {
+			first = appendN(append(w.sniff[:0], w.body...), p, s, sniffLen-len(first))
 		}
 		w.commit(first)
-		w.body = w.body[:len(w.body):len(w.body)]
 		w.writeBody(w.body, "")
 		w.body = w.body[:0]
 	}
 	w.writeBody(p, s)
+	if w.err != nil {
+		// The client is gone (or the write timed out): tell the handler,
+		// as net/http does, so a proxied body stops being copied.
+		return 0, w.err
+	}
 	return n, nil
 }
+
+// What a connection keeps between responses; larger buffers are dropped.
+const (
+	maxKeptHead   = 16 << 10
+	maxKeptFields = 64
+)
+
+// sniffLen is how much of the body http.DetectContentType looks at.
+const sniffLen = 512
 
 func appendN(b, p []byte, s string, n int) []byte {
 	if p != nil {
@@ -424,18 +456,22 @@ func (w *response) writeBody(p []byte, s string) {
 		return
 	}
 	bw := w.c.bw
+	var err error
 	if w.chunking {
 		var hex [16]byte
 		_, _ = bw.Write(strconv.AppendInt(hex[:0], int64(n), 16))
 		_, _ = bw.WriteString("\r\n")
 	}
 	if p != nil {
-		_, _ = bw.Write(p)
+		_, err = bw.Write(p)
 	} else {
-		_, _ = bw.WriteString(s)
+		_, err = bw.WriteString(s)
 	}
 	if w.chunking {
-		_, _ = bw.WriteString("\r\n")
+		_, err = bw.WriteString("\r\n")
+	}
+	if err != nil && w.err == nil {
+		w.err = err // bufio.Writer keeps returning it
 	}
 }
 
@@ -449,7 +485,11 @@ func (w *response) FlushError() error {
 		w.writeBody(w.body, "")
 		w.body = w.body[:0]
 	}
-	return w.c.bw.Flush()
+	err := w.c.bw.Flush()
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return err
 }
 
 func (w *response) Flush() { _ = w.FlushError() }

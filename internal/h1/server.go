@@ -30,6 +30,11 @@ import (
 
 // Server serves HTTP/1.1 on plain connections with Handler, and gives
 // every connection it does not keep to Fallback.
+//
+// One difference from net/http is visible to handlers: on the fast path
+// the request's context is the connection's, cancelled when the client is
+// seen to go away or the connection ends, not when ServeHTTP returns.
+// Handlers must cancel what they derive from it (the data plane does).
 type Server struct {
 	// Handler answers every request, on either path.
 	Handler http.Handler
@@ -148,7 +153,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			s.ConnState(rw, http.StateNew)
 		}
 		if _, isTLS := rw.(*tls.Conn); isTLS {
-			s.handOff(rw, nil)
+			s.handOff(rw, nil, time.Time{})
 			continue
 		}
 		c := s.newConn(rw)
@@ -161,10 +166,12 @@ func (s *Server) Serve(ln net.Listener) error {
 
 // handOff gives rw to Fallback; pending is what was read from it and not
 // consumed.
-func (s *Server) handOff(rw net.Conn, pending []byte) {
+// A head cut off at hdrDeadline (zero: none) keeps that deadline in
+// net/http, instead of getting a second ReadHeaderTimeout.
+func (s *Server) handOff(rw net.Conn, pending []byte, hdrDeadline time.Time) {
 	s.handedOff.Add(1)
 	if len(pending) > 0 {
-		rw = &prefixConn{Conn: rw, pending: append([]byte(nil), pending...)}
+		rw = &prefixConn{Conn: rw, pending: append([]byte(nil), pending...), hdrDeadline: hdrDeadline}
 	}
 	if !s.handoff.give(rw) {
 		_ = rw.Close()
@@ -175,7 +182,8 @@ func (s *Server) handOff(rw net.Conn, pending []byte) {
 }
 
 func (s *Server) newConn(rw net.Conn) *conn {
-	c := &conn{srv: s, rw: rw}
+	c := &conn{srv: s, rw: rw, born: time.Now()}
+	c.state.Store(stateNew)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.inShutdown.Load() {
@@ -253,8 +261,11 @@ func (s *Server) closeListeners() {
 func (s *Server) closeIdle() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := time.Now()
 	for c := range s.conns {
-		if c.state.Load() == stateIdle {
+		st := c.state.Load()
+		if st == stateIdle || st == stateNew && now.Sub(c.born) > 5*time.Second {
+			c.closing.Store(true)
 			_ = c.rw.SetReadDeadline(aLongTimeAgo)
 		}
 	}
@@ -313,10 +324,31 @@ type handoffAddr struct{}
 func (handoffAddr) Network() string { return "h1-handoff" }
 func (handoffAddr) String() string  { return "h1-handoff" }
 
-// prefixConn replays the bytes read before the hand-off.
+// prefixConn replays the bytes read before the hand-off, and clamps
+// net/http's first read deadline (its header deadline) to the one the
+// head already had.
 type prefixConn struct {
 	net.Conn
-	pending []byte
+	pending     []byte
+	hdrDeadline time.Time
+	clamped     bool
+}
+
+func (c *prefixConn) SetReadDeadline(t time.Time) error {
+	if !c.clamped {
+		c.clamped = true
+		if !c.hdrDeadline.IsZero() && (t.IsZero() || c.hdrDeadline.Before(t)) {
+			t = c.hdrDeadline
+		}
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *prefixConn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.Conn.SetWriteDeadline(t)
 }
 
 func (c *prefixConn) Read(p []byte) (int, error) {
