@@ -994,14 +994,7 @@ func TestShutdown(t *testing.T) {
 	if err := testutil.Recv(t, shut, "Shutdown"); err != nil {
 		t.Errorf("Shutdown: %v", err)
 	}
-	select {
-	case <-ts.done:
-		if !errors.Is(ts.serveErr, http.ErrServerClosed) {
-			t.Errorf("Serve returned %v", ts.serveErr)
-		}
-	case <-time.After(2 * time.Second):
-		t.Errorf("Serve did not return")
-	}
+	ts.waitServe(t)
 	if n, closed, _ := ts.conns.counts(); n < 4 || closed != n {
 		t.Errorf("ConnState after Shutdown: %d connections, %d closed", n, closed)
 	}
