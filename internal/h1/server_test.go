@@ -322,12 +322,18 @@ func testResponseCase(t *testing.T, std, ours *testServer, stdRec, ourRec *recor
 	t.Run(name+"/"+variant, func(t *testing.T) {
 		t.Parallel()
 		path := "/c/" + name + "/" + variant
+		req := fmt.Sprintf("%s %s HTTP/1.1\r\nHost: example.com\r\nUser-Agent: test\r\n%s\r\n", method, path, extra)
 		if path == "/c/invalid-content-length/head" {
 			// net/http sends "Content-Length: abc" as is, which no client
-			// can read; nothing to hold the fast path to.
-			t.Skip("net/http's answer is malformed")
+			// can read, so there is no answer to match: the fast path must
+			// drop the invalid value and answer readably instead.
+			got := exchange(t, ours.addr, method, []string{req}, "")
+			dialed.Add(1)
+			if got.Err != "" || got.Final.Status != "200 OK" || got.Final.Header.Get("Content-Length") != "" {
+				t.Errorf("HEAD with an invalid Content-Length: %v", got)
+			}
+			return
 		}
-		req := fmt.Sprintf("%s %s HTTP/1.1\r\nHost: example.com\r\nUser-Agent: test\r\n%s\r\n", method, path, extra)
 		want := exchange(t, std.addr, method, []string{req}, "")
 		dialed.Add(1)
 		got := exchange(t, ours.addr, method, []string{req}, "")
