@@ -392,6 +392,14 @@ func exchangeOn(t *testing.T, c net.Conn, br *bufio.Reader, method string, parts
 		}
 		_, _ = io.WriteString(c, p)
 	}
+	if _, err := br.Peek(1); err != nil && !isTimeout(err) {
+		// Closed before any byte of a response: whether the client sees
+		// a FIN or a reset (its request written after the server closed)
+		// is a race, so both read as one outcome.
+		o.Err = "closed before a response"
+		o.End = afterClose(c, br, time.Second)
+		return o
+	}
 	info, final, err := readFinal(br, method)
 	o.Info = append(o.Info, info...)
 	if err != nil {
